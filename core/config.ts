@@ -1,0 +1,191 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { parseEnv } from 'node:util'
+import { z } from 'zod'
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine(
+    (value) => {
+      try {
+        const url = new URL(value)
+        return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== ''
+      } catch {
+        return false
+      }
+    },
+    { message: 'expected a PostgreSQL URL like postgres://user:password@host:5432/database' },
+  )
+
+const port = (fallback: number) =>
+  z.coerce
+    .number({ message: 'expected an integer port number' })
+    .int('expected an integer port number')
+    .min(0, 'expected a port between 0 and 65535')
+    .max(65535, 'expected a port between 0 and 65535')
+    .default(fallback)
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional()
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .pipe(z.url({ message: 'expected an http(s) URL' }).optional())
+  .optional()
+
+const encryptionKey = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .pipe(
+    z
+      .string()
+      .refine((value) => decodeEncryptionKey(value)?.length === 32, {
+        message: 'expected 32 random bytes, as 64 hex characters or base64 (openssl rand -base64 32)',
+      })
+      .optional(),
+  )
+  .optional()
+
+/**
+ * Every environment variable Nereid reads, validated once at startup. `.env.example` documents
+ * each one; keep the two in step.
+ */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().trim().min(1, 'expected a host name or address to listen on').default('127.0.0.1'),
+  PORT: port(3000),
+  PUBLIC_URL: optionalUrl,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: postgresUrl.optional().or(z.literal('').transform(() => undefined)),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  NEREID_DATA_DIR: z.string().trim().min(1).default('./.nereid'),
+  NEREID_EMBEDDED_PG_PORT: port(54329),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalUrl,
+  NEREID_CHAT_MODEL: z.string().trim().min(1).default('gpt-4.1-mini'),
+  NEREID_EMBEDDING_MODEL: z.string().trim().min(1).default('text-embedding-3-small'),
+  UNSTRUCTURED_API_URL: optionalUrl,
+  UNSTRUCTURED_API_KEY: optionalString,
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_CLIENT_ID: optionalString,
+  SLACK_CLIENT_SECRET: optionalString,
+  SLACK_BOT_TOKEN: optionalString,
+  SLACK_APP_TOKEN: optionalString,
+  ENCRYPTION_KEY: encryptionKey,
+})
+
+export type RawConfig = z.output<typeof configSchema>
+
+/** The validated configuration, in the names the code uses. */
+export interface Config {
+  environment: RawConfig['NODE_ENV']
+  host: string
+  port: number
+  publicUrl: string | undefined
+  logLevel: RawConfig['LOG_LEVEL']
+  databaseUrl: string | undefined
+  databasePoolMax: number
+  dataDir: string
+  embeddedPostgresPort: number
+  openai: { apiKey: string | undefined; baseUrl: string | undefined; chatModel: string; embeddingModel: string }
+  unstructured: { apiUrl: string | undefined; apiKey: string | undefined }
+  slack: {
+    signingSecret: string | undefined
+    clientId: string | undefined
+    clientSecret: string | undefined
+    botToken: string | undefined
+    appToken: string | undefined
+  }
+  encryptionKey: Buffer | undefined
+}
+
+/** Thrown when the environment is invalid; the message lists every bad variable. */
+export class ConfigError extends Error {
+  readonly issues: { variable: string; message: string }[]
+
+  constructor(issues: { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration:\n${issues.map((issue) => `  - ${issue.variable}: ${issue.message}`).join('\n')}\n` +
+        'Fix the environment (or .env) and start again; .env.example documents every variable.',
+    )
+    this.name = 'ConfigError'
+    this.issues = issues
+  }
+}
+
+/** Decodes ENCRYPTION_KEY (64 hex characters or base64) into bytes; undefined when unreadable. */
+export function decodeEncryptionKey(value: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex')
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) return Buffer.from(value, 'base64')
+  return undefined
+}
+
+export interface LoadConfigOptions {
+  /** The environment to read; defaults to process.env. */
+  environment?: Record<string, string | undefined>
+  /** A .env file to read first (its values never override the real environment). */
+  envFile?: string | false
+}
+
+/**
+ * Reads and validates the configuration once. Empty strings count as unset, so a `.env`
+ * copied from `.env.example` works as it is.
+ */
+export function loadConfig({ environment = process.env, envFile = '.env' }: LoadConfigOptions = {}): Config {
+  const fromFile = envFile && existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {}
+  const merged: Record<string, string | undefined> = { ...fromFile }
+  for (const [name, value] of Object.entries(environment)) {
+    if (value !== undefined) merged[name] = value
+  }
+  const result = configSchema.safeParse(merged)
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? 'environment')
+        const got = merged[variable]
+        const shown = got === undefined ? '' : `, got ${JSON.stringify(redactIfSecret(variable, got))}`
+        return { variable, message: `${issue.message}${shown}` }
+      }),
+    )
+  }
+  const raw = result.data
+  return {
+    environment: raw.NODE_ENV,
+    host: raw.HOST,
+    port: raw.PORT,
+    publicUrl: raw.PUBLIC_URL,
+    logLevel: raw.LOG_LEVEL,
+    databaseUrl: raw.DATABASE_URL,
+    databasePoolMax: raw.DATABASE_POOL_MAX,
+    dataDir: resolve(raw.NEREID_DATA_DIR),
+    embeddedPostgresPort: raw.NEREID_EMBEDDED_PG_PORT,
+    openai: {
+      apiKey: raw.OPENAI_API_KEY,
+      baseUrl: raw.OPENAI_BASE_URL,
+      chatModel: raw.NEREID_CHAT_MODEL,
+      embeddingModel: raw.NEREID_EMBEDDING_MODEL,
+    },
+    unstructured: { apiUrl: raw.UNSTRUCTURED_API_URL, apiKey: raw.UNSTRUCTURED_API_KEY },
+    slack: {
+      signingSecret: raw.SLACK_SIGNING_SECRET,
+      clientId: raw.SLACK_CLIENT_ID,
+      clientSecret: raw.SLACK_CLIENT_SECRET,
+      botToken: raw.SLACK_BOT_TOKEN,
+      appToken: raw.SLACK_APP_TOKEN,
+    },
+    encryptionKey: raw.ENCRYPTION_KEY ? decodeEncryptionKey(raw.ENCRYPTION_KEY) : undefined,
+  }
+}
+
+function redactIfSecret(variable: string, value: string): string {
+  if (/KEY|SECRET|TOKEN/.test(variable)) return '[redacted]'
+  if (variable === 'DATABASE_URL') return value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
+  return value
+}

@@ -1,0 +1,5 @@
+export { AppError, type AppErrorOptions, type ErrorCode, errorStatusByCode, isAppError } from './app-error.ts'
+export { type Clock, fixedClock, systemClock } from './clock.ts'
+export { type Config, ConfigError, configSchema, decodeEncryptionKey, type LoadConfigOptions, loadConfig } from './config.ts'
+export { type IdGenerator, randomIds } from './ids.ts'
+export { createLogger, type CreateLoggerOptions, type Logger, redactedLogPaths } from './logger.ts'

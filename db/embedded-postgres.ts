@@ -1,0 +1,106 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { vector } from '@electric-sql/pglite-pgvector'
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
+import { AppError, type Logger } from '../core/index.ts'
+
+export interface EmbeddedPostgres {
+  /** A postgres:// URL that `pg`, Sequelize and `psql` can use. */
+  url: string
+  port: number
+  /** Where the data lives; undefined for an in-memory database (tests). */
+  dataDir: string | undefined
+  stop(): Promise<void>
+}
+
+export interface StartEmbeddedPostgresOptions {
+  /** Directory for the data (created if missing); undefined keeps everything in memory. */
+  dataDir: string | undefined
+  /** Loopback port to serve on; 0 picks a free one. */
+  port: number
+  /** Simultaneous client connections the socket server accepts (pool + psql + workers). */
+  maxConnections: number
+  logger?: Logger
+}
+
+/**
+ * Starts PGlite (Postgres compiled to WebAssembly, with pgvector) and serves it over the Postgres
+ * wire protocol on 127.0.0.1, so the rest of Nereid talks to it exactly as to a real server.
+ *
+ * PGlite is a single Postgres session: the socket server queues statements from all connections
+ * and makes the others wait while one is inside a transaction. Keep transactions short.
+ *
+ * A lock file stops a second process from opening the same data directory, which would corrupt it.
+ */
+export async function startEmbeddedPostgres({
+  dataDir,
+  port,
+  maxConnections,
+  logger,
+}: StartEmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const lockFile = dataDir ? acquireDataDirLock(dataDir) : undefined
+  let database: PGlite | undefined
+  try {
+    database = await PGlite.create({
+      ...(dataDir ? { dataDir: join(dataDir, 'pgdata') } : {}),
+      extensions: { vector },
+    })
+    const server = new PGLiteSocketServer({ db: database, host: '127.0.0.1', port, maxConnections })
+    try {
+      await server.start()
+    } catch (error) {
+      throw new AppError('unavailable', {
+        message:
+          `The embedded database could not listen on 127.0.0.1:${port} (${(error as Error).message}). ` +
+          'Another process probably uses that port: stop it, or set NEREID_EMBEDDED_PG_PORT to a free port (0 picks one).',
+        cause: error,
+      })
+    }
+    const actualPort = Number(server.getServerConn().split(':').at(-1))
+    logger?.debug({ port: actualPort, dataDir }, 'embedded postgres listening')
+    const openedDatabase = database
+    return {
+      url: `postgres://postgres@127.0.0.1:${actualPort}/postgres?sslmode=disable`,
+      port: actualPort,
+      dataDir,
+      async stop() {
+        await server.stop()
+        await openedDatabase.close()
+        if (lockFile) rmSync(lockFile, { force: true })
+      },
+    }
+  } catch (error) {
+    await database?.close().catch(() => undefined)
+    if (lockFile) rmSync(lockFile, { force: true })
+    throw error
+  }
+}
+
+function acquireDataDirLock(dataDir: string): string {
+  mkdirSync(dataDir, { recursive: true })
+  const lockFile = join(dataDir, 'nereid.pid')
+  try {
+    writeFileSync(lockFile, String(process.pid), { flag: 'wx' })
+    return lockFile
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  }
+  const holder = Number(readFileSync(lockFile, 'utf8').trim())
+  if (holder && holder !== process.pid && isProcessAlive(holder)) {
+    throw new AppError('unavailable', {
+      message: `The embedded database in ${dataDir} is in use by process ${holder}. Stop it first, or set NEREID_DATA_DIR to another directory.`,
+    })
+  }
+  writeFileSync(lockFile, String(process.pid))
+  return lockFile
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * The fixed vocabularies of the schema. Migrations turn them into CHECK constraints; API and
+ * tool schemas reuse them, so a value is valid in one place exactly when it is valid in all.
+ */
+export const memberRoles = ['owner', 'admin', 'member', 'viewer'] as const
+export type MemberRole = (typeof memberRoles)[number]
+
+export const workspacePlans = ['free', 'team', 'business', 'enterprise'] as const
+export const customerStatuses = ['lead', 'active', 'inactive', 'churned'] as const
+export const prospectStages = ['new', 'contacted', 'qualified', 'proposal', 'negotiation', 'won', 'lost'] as const
+export const dealStages = ['qualification', 'discovery', 'proposal', 'negotiation', 'won', 'lost'] as const
+export const closedDealStages = ['won', 'lost'] as const
+export const interactionTypes = ['call', 'email', 'meeting', 'note'] as const
+export const taskStatuses = ['todo', 'in_progress', 'done', 'cancelled'] as const
+export const taskPriorities = ['low', 'medium', 'high', 'urgent'] as const
+export const campaignChannels = ['email', 'sms'] as const
+export const campaignStatuses = ['draft', 'scheduled', 'sending', 'sent', 'paused', 'cancelled'] as const
+export const recipientStatuses = [
+  'pending',
+  'sent',
+  'delivered',
+  'opened',
+  'clicked',
+  'bounced',
+  'unsubscribed',
+] as const
+export const auditActorTypes = ['user', 'api_key', 'assistant', 'system'] as const
