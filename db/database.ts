@@ -3,7 +3,7 @@ import 'pgvector/sequelize'
 import { Sequelize, type Transaction } from 'sequelize'
 import { z } from 'zod'
 import { AppError, type Config, type Logger } from '../core/index.ts'
-import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.ts'
+import { type EmbeddedPostgres, findRunningEmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.ts'
 import { createMigrator, type Migrator } from './migrator.ts'
 import { defineModels, type Models, tenantOfTransaction } from './models/index.ts'
 import { appRole, userSetting, workspaceSetting } from './schema-sql.ts'
@@ -69,7 +69,9 @@ const uuidSchema = z.uuid()
  */
 export async function openDatabase({ config, logger, inMemory = false }: OpenDatabaseOptions): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined
-  if (!config.databaseUrl) {
+  const running = !config.databaseUrl && !inMemory ? findRunningEmbeddedPostgres(config.dataDir) : undefined
+  if (running) logger.info({ pid: running.pid }, 'using the embedded database served by a running Nereid process')
+  if (!config.databaseUrl && !running) {
     embedded = await startEmbeddedPostgres({
       dataDir: inMemory ? undefined : config.dataDir,
       port: config.embeddedPostgresPort,
@@ -77,7 +79,7 @@ export async function openDatabase({ config, logger, inMemory = false }: OpenDat
       logger,
     })
   }
-  const url = config.databaseUrl ?? embedded!.url
+  const url = config.databaseUrl ?? running?.url ?? embedded!.url
   const sequelize = new Sequelize(url, {
     dialect: 'postgres',
     dialectModule: pg,
@@ -106,7 +108,7 @@ export async function openDatabase({ config, logger, inMemory = false }: OpenDat
   const migrator = createMigrator({ sequelize, logger })
 
   return {
-    mode: embedded ? 'embedded' : 'postgres',
+    mode: config.databaseUrl ? 'postgres' : 'embedded',
     url,
     migrator,
     async withTenant(context, work) {

@@ -58,6 +58,7 @@ export async function startEmbeddedPostgres({
       })
     }
     const actualPort = Number(server.getServerConn().split(':').at(-1))
+    if (lockFile) writeFileSync(lockFile, JSON.stringify({ pid: process.pid, port: actualPort }))
     logger?.debug({ port: actualPort, dataDir }, 'embedded postgres listening')
     const openedDatabase = database
     return {
@@ -77,22 +78,45 @@ export async function startEmbeddedPostgres({
   }
 }
 
+/**
+ * The embedded server another live Nereid process serves for this data directory, if any. CLI
+ * commands use it to work on the same data while `nereid serve` runs, instead of opening (and
+ * corrupting) the directory twice.
+ */
+export function findRunningEmbeddedPostgres(dataDir: string): { pid: number; url: string } | undefined {
+  const holder = readLock(join(dataDir, lockFileName))
+  if (!holder || holder.pid === process.pid || !isProcessAlive(holder.pid) || !holder.port) return undefined
+  return { pid: holder.pid, url: `postgres://postgres@127.0.0.1:${holder.port}/postgres?sslmode=disable` }
+}
+
+const lockFileName = 'nereid.lock'
+
+function readLock(lockFile: string): { pid: number; port: number | undefined } | undefined {
+  try {
+    const content = JSON.parse(readFileSync(lockFile, 'utf8')) as { pid?: unknown; port?: unknown }
+    if (typeof content.pid !== 'number') return undefined
+    return { pid: content.pid, port: typeof content.port === 'number' ? content.port : undefined }
+  } catch {
+    return undefined
+  }
+}
+
 function acquireDataDirLock(dataDir: string): string {
   mkdirSync(dataDir, { recursive: true })
-  const lockFile = join(dataDir, 'nereid.pid')
+  const lockFile = join(dataDir, lockFileName)
   try {
-    writeFileSync(lockFile, String(process.pid), { flag: 'wx' })
+    writeFileSync(lockFile, JSON.stringify({ pid: process.pid }), { flag: 'wx' })
     return lockFile
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
   }
-  const holder = Number(readFileSync(lockFile, 'utf8').trim())
-  if (holder && holder !== process.pid && isProcessAlive(holder)) {
+  const holder = readLock(lockFile)
+  if (holder && holder.pid !== process.pid && isProcessAlive(holder.pid)) {
     throw new AppError('unavailable', {
-      message: `The embedded database in ${dataDir} is in use by process ${holder}. Stop it first, or set NEREID_DATA_DIR to another directory.`,
+      message: `The embedded database in ${dataDir} is in use by process ${holder.pid}. Stop it first, or set NEREID_DATA_DIR to another directory.`,
     })
   }
-  writeFileSync(lockFile, String(process.pid))
+  writeFileSync(lockFile, JSON.stringify({ pid: process.pid }))
   return lockFile
 }
 

@@ -6,7 +6,7 @@ export {
   type TenantContext,
   type TenantTransaction,
 } from './database.ts'
-export { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.ts'
+export { type EmbeddedPostgres, findRunningEmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.ts'
 export { createMigrator, type MigrationContext, type MigrationStatus, type Migrator, migrationsTable } from './migrator.ts'
 export type { Models } from './models/index.ts'
 export {
@@ -20,3 +20,4 @@ export {
   workspaceSetting,
 } from './schema-sql.ts'
 export * from './vocabulary.ts'
+export * from './queries/index.ts'

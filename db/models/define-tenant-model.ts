@@ -49,7 +49,9 @@ export function defineTenantModel<Attributes extends TenantRowAttributes>({
       underscored: true,
       timestamps: true,
       hooks: {
-        beforeValidate: (instance, options) => fillWorkspaceId(instance, options.transaction),
+        // Sequelize passes the create/save options (with the transaction) to validation hooks.
+        beforeValidate: (instance, options) =>
+          fillWorkspaceId(instance, (options as { transaction?: Transaction | null }).transaction),
         beforeBulkCreate: (instances, options) => {
           for (const instance of instances) fillWorkspaceId(instance, options.transaction)
         },

@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto'
+import express, { type Express } from 'express'
+import { pinoHttp } from 'pino-http'
+import type { Clock, Logger } from '../../core/index.ts'
+import type { Database } from '../../db/index.ts'
+import { authenticateApiKey } from './authenticate.ts'
+import { errorHandler, notFoundHandler } from './error-handler.ts'
+import { createHealthRoutes } from './routes/health-routes.ts'
+import { createRecordRoutes } from './routes/record-routes.ts'
+
+export interface CreateHttpAppOptions {
+  database: Database
+  logger: Logger
+  clock: Clock
+}
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** The express application: health, the authenticated `/v1` API, one error handler. */
+export function createHttpApp({ database, logger, clock }: CreateHttpAppOptions): Express {
+  const app = express()
+  app.disable('x-powered-by')
+  app.set('trust proxy', 'loopback')
+  app.use(
+    pinoHttp({
+      logger,
+      // Reuse a caller's request id when it is sane, so logs line up across services.
+      genReqId: (request, response) => {
+        const incoming = request.headers['x-request-id']
+        const id = typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID()
+        response.setHeader('X-Request-Id', id)
+        return id
+      },
+      customLogLevel: (_request, response, error) =>
+        error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'info' : 'debug',
+      serializers: {
+        req: (request) => ({ id: request.id, method: request.method, url: request.url }),
+        res: (response) => ({ statusCode: response.statusCode }),
+      },
+    }),
+  )
+  app.use(express.json({ limit: '1mb' }))
+  app.use(createHealthRoutes({ database }))
+  app.use('/v1', authenticateApiKey({ database, clock }), createRecordRoutes({ database }))
+  app.use(notFoundHandler)
+  app.use(errorHandler)
+  return app
+}

@@ -1,0 +1,111 @@
+import { Command, InvalidArgumentError } from 'commander'
+import { addUserCommand, createKeyCommand, createWorkspaceCommand, listKeysCommand, revokeKeyCommand, seedCommand } from './commands/admin-commands.ts'
+import { doctor } from './commands/doctor-command.ts'
+import { migrate, migrationStatus, rollback } from './commands/migration-commands.ts'
+import { type RunningService, serve } from './commands/serve-command.ts'
+import type { CommandEnvironment } from './runtime.ts'
+
+function integer(value: string): number {
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed)) throw new InvalidArgumentError('expected a whole number')
+  return parsed
+}
+
+export interface ProgramHooks {
+  /** Called with the running service so the caller can wire shutdown signals (or stop it in tests). */
+  onServing?(service: RunningService): void
+  /** Called with a command's exit code when it is not 0. */
+  onExitCode?(code: number): void
+}
+
+/** The `nereid` command line. Each action uses the injected environment and output. */
+export function createProgram(commandEnvironment: CommandEnvironment, hooks: ProgramHooks = {}): Command {
+  const program = new Command('nereid')
+    .description('Nereid: a chat-first AI assistant for business teams')
+    .showHelpAfterError()
+    .configureOutput({
+      writeOut: (text) => commandEnvironment.output.log(text.trimEnd()),
+      writeErr: (text) => commandEnvironment.output.error(text.trimEnd()),
+    })
+
+  program
+    .command('serve')
+    .description('start the HTTP service (embedded database unless DATABASE_URL is set)')
+    .option('--migrate', 'apply pending migrations on a real PostgreSQL before serving', false)
+    .option('--demo', 'create the demo workspace if missing and print its API key', false)
+    .option('--port <port>', 'override PORT', integer)
+    .action(async (options: { migrate: boolean; demo: boolean; port?: number }) => {
+      const service = await serve(commandEnvironment, options)
+      hooks.onServing?.(service)
+    })
+
+  program.command('migrate').description('apply pending database migrations').action(() => migrate(commandEnvironment))
+  program
+    .command('rollback')
+    .description('revert the last migration (or --steps N, or --all)')
+    .option('--steps <n>', 'how many migrations to revert', integer, 1)
+    .option('--all', 'revert every migration', false)
+    .action((options: { steps: number; all: boolean }) => rollback(commandEnvironment, options))
+  program
+    .command('status')
+    .description('list applied and pending migrations')
+    .action(async () => {
+      const { pending } = await migrationStatus(commandEnvironment)
+      if (pending.length > 0) hooks.onExitCode?.(3)
+    })
+
+  const workspace = program.command('workspace').description('manage workspaces')
+  workspace
+    .command('create')
+    .requiredOption('--name <name>', 'display name')
+    .option('--slug <slug>', 'URL-safe identifier (default: from the name)')
+    .option('--time-zone <zone>', 'IANA time zone, e.g. Europe/Berlin', 'UTC')
+    .action(async (options: { name: string; slug?: string; timeZone?: string }) => {
+      await createWorkspaceCommand(commandEnvironment, options)
+    })
+
+  const user = program.command('user').description('manage workspace members')
+  user
+    .command('add')
+    .requiredOption('--workspace <id-or-slug>', 'the workspace')
+    .requiredOption('--email <email>', 'the user\'s email (created if new)')
+    .option('--role <role>', 'owner, admin, member or viewer', 'member')
+    .option('--name <name>', 'display name')
+    .action((options: { workspace: string; email: string; role: string; name?: string }) =>
+      addUserCommand(commandEnvironment, options),
+    )
+
+  const key = program.command('key').description('manage API keys')
+  key
+    .command('create')
+    .requiredOption('--workspace <id-or-slug>', 'the workspace')
+    .option('--name <name>', 'a label for the key', 'API key')
+    .action(async (options: { workspace: string; name: string }) => {
+      await createKeyCommand(commandEnvironment, options)
+    })
+  key
+    .command('list')
+    .requiredOption('--workspace <id-or-slug>', 'the workspace')
+    .action((options: { workspace: string }) => listKeysCommand(commandEnvironment, options))
+  key
+    .command('revoke')
+    .requiredOption('--workspace <id-or-slug>', 'the workspace')
+    .requiredOption('--id <key-id>', 'the key id (from key list)')
+    .action((options: { workspace: string; id: string }) => revokeKeyCommand(commandEnvironment, options))
+
+  program
+    .command('seed')
+    .description('create sample data')
+    .option('--demo', 'a realistic demo workspace (customers, contacts, deals, tasks, campaigns)', false)
+    .option('--slug <slug>', 'slug of the demo workspace', 'demo')
+    .action((options: { demo: boolean; slug: string }) => seedCommand(commandEnvironment, options))
+
+  program
+    .command('doctor')
+    .description('show what is configured and what is missing')
+    .action(async () => {
+      if (!(await doctor(commandEnvironment))) hooks.onExitCode?.(1)
+    })
+
+  return program
+}

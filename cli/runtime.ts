@@ -1,0 +1,88 @@
+import { AppError, type Clock, type Config, createLogger, type Logger, loadConfig, systemClock } from '../core/index.ts'
+import { type Database, openDatabase } from '../db/index.ts'
+
+/** Where CLI commands write for people; injected so tests can read it. */
+export interface Output {
+  log(line: string): void
+  error(line: string): void
+}
+
+export const consoleOutput: Output = {
+  log: (line) => process.stdout.write(`${line}\n`),
+  error: (line) => process.stderr.write(`${line}\n`),
+}
+
+/** What every command gets: the environment to read and where to print. */
+export interface CommandEnvironment {
+  environment: Record<string, string | undefined>
+  envFile: string | false
+  output: Output
+  clock: Clock
+}
+
+export const defaultCommandEnvironment = (): CommandEnvironment => ({
+  environment: process.env,
+  envFile: '.env',
+  output: consoleOutput,
+  clock: systemClock,
+})
+
+export interface Runtime {
+  config: Config
+  logger: Logger
+  database: Database
+  clock: Clock
+  close(): Promise<void>
+}
+
+/**
+ * Loads the configuration and opens the database for a command. Admin commands log at `warn`
+ * unless LOG_LEVEL asks for more, so their own output stays readable.
+ */
+export async function openRuntime(
+  { environment, envFile, clock }: CommandEnvironment,
+  { quiet = true }: { quiet?: boolean } = {},
+): Promise<Runtime> {
+  const config = loadConfig({ environment, envFile })
+  const level = quiet && !environment.LOG_LEVEL ? 'warn' : config.logLevel
+  const logger = createLogger({ level })
+  const database = await openDatabase({ config, logger })
+  return { config, logger, database, clock, close: () => database.close() }
+}
+
+/** Runs `work` with a runtime and always closes it (PGlite flushes its data on close). */
+export async function withRuntime<Result>(
+  commandEnvironment: CommandEnvironment,
+  work: (runtime: Runtime) => Promise<Result>,
+): Promise<Result> {
+  const runtime = await openRuntime(commandEnvironment)
+  try {
+    return await work(runtime)
+  } finally {
+    await runtime.close()
+  }
+}
+
+/** Applies pending migrations in embedded mode; with a real server, refuses unless allowed. */
+export async function ensureMigrated({
+  database,
+  allowMigrate,
+  output,
+}: {
+  database: Database
+  allowMigrate: boolean
+  output: Output
+}): Promise<void> {
+  const { pending } = await database.migrator.status()
+  if (pending.length === 0) return
+  if (database.mode === 'embedded' || allowMigrate) {
+    const applied = await database.migrator.up()
+    output.log(`Applied ${applied.length} migration(s): ${applied.join(', ')}`)
+    return
+  }
+  throw new AppError('unavailable', {
+    message:
+      `The database has ${pending.length} pending migration(s): ${pending.join(', ')}. ` +
+      'Run "nereid migrate" (npm run db:migrate) first, or start with "nereid serve --migrate".',
+  })
+}

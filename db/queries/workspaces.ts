@@ -1,0 +1,145 @@
+import { UniqueConstraintError } from 'sequelize'
+import { AppError } from '../../core/index.ts'
+import type { SystemTransaction, TenantTransaction } from '../database.ts'
+import type { MemberRole } from '../vocabulary.ts'
+
+export interface WorkspaceSummary {
+  id: string
+  name: string
+  slug: string
+  plan: string
+  timeZone: string
+}
+
+/** Lower-case, dash-separated slug from a name ("Acme Corp." -> "acme-corp"). */
+export function slugify(name: string): string {
+  const slug = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '')
+  return slug || 'workspace'
+}
+
+/** Creates a workspace (system work: a workspace cannot create itself). */
+export async function createWorkspace(
+  { transaction, models }: SystemTransaction,
+  { name, slug, timeZone = 'UTC' }: { name: string; slug?: string; timeZone?: string },
+): Promise<WorkspaceSummary> {
+  const trimmed = name.trim()
+  if (trimmed === '' || trimmed.length > 200) {
+    throw new AppError('validation_failed', { message: 'A workspace name needs 1 to 200 characters.' })
+  }
+  const finalSlug = slug ?? slugify(trimmed)
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(finalSlug)) {
+    throw new AppError('validation_failed', {
+      message: 'A workspace slug uses lower-case letters, digits and dashes (at most 63).',
+    })
+  }
+  if (!Intl.supportedValuesOf('timeZone').includes(timeZone) && timeZone !== 'UTC') {
+    throw new AppError('validation_failed', { message: `Unknown time zone "${timeZone}" (use an IANA name like Europe/Berlin).` })
+  }
+  try {
+    const workspace = await models.Workspace.create({ name: trimmed, slug: finalSlug, timeZone }, { transaction })
+    return toSummary(workspace.get())
+  } catch (error) {
+    if (error instanceof UniqueConstraintError) {
+      throw new AppError('conflict', { message: `A workspace with the slug "${finalSlug}" already exists.`, cause: error })
+    }
+    throw error
+  }
+}
+
+/** Finds a workspace by id or slug (system work: used by the CLI before a workspace is chosen). */
+export async function findWorkspace(
+  { transaction, models }: SystemTransaction,
+  { idOrSlug }: { idOrSlug: string },
+): Promise<WorkspaceSummary | undefined> {
+  const isId = /^[0-9a-f-]{36}$/i.test(idOrSlug)
+  const workspace = await models.Workspace.findOne({
+    where: isId ? { id: idOrSlug } : { slug: idOrSlug },
+    transaction,
+  })
+  return workspace ? toSummary(workspace.get()) : undefined
+}
+
+/** The current workspace, as row-level security lets the tenant see it. */
+export async function getCurrentWorkspace({ transaction, models, workspaceId }: TenantTransaction): Promise<WorkspaceSummary> {
+  const workspace = await models.Workspace.findByPk(workspaceId, { transaction })
+  if (!workspace) throw new AppError('not_found', { message: 'The workspace does not exist.' })
+  return toSummary(workspace.get())
+}
+
+export interface MemberSummary {
+  userId: string
+  email: string
+  name: string
+  role: MemberRole
+}
+
+/**
+ * Adds a user (created by email if new) to a workspace with a role, or changes the role of an
+ * existing member. System work: it runs from the admin CLI and the seed, before any member exists.
+ */
+export async function addMember(
+  { transaction, models, sequelize }: SystemTransaction,
+  { workspaceId, email, name, role }: { workspaceId: string; email: string; name?: string; role: MemberRole },
+): Promise<MemberSummary> {
+  const normalizedEmail = email.trim().toLowerCase()
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(normalizedEmail)) {
+    throw new AppError('validation_failed', { message: `"${email}" is not an email address.` })
+  }
+  const workspace = await models.Workspace.findByPk(workspaceId, { transaction })
+  if (!workspace) throw new AppError('not_found', { message: `No workspace with id ${workspaceId}.` })
+  const displayName = name?.trim() || normalizedEmail.split('@')[0]!
+  const [rows] = (await sequelize.query(
+    `INSERT INTO users (email, name) VALUES (:email, :name)
+     ON CONFLICT (email) DO UPDATE SET name = CASE WHEN :nameGiven THEN EXCLUDED.name ELSE users.name END
+     RETURNING id, email, name`,
+    { replacements: { email: normalizedEmail, name: displayName, nameGiven: Boolean(name?.trim()) }, transaction },
+  )) as [{ id: string; email: string; name: string }[], unknown]
+  const user = rows[0]!
+  await sequelize.query(
+    `INSERT INTO workspace_members (workspace_id, user_id, role) VALUES (:workspaceId, :userId, :role)
+     ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = EXCLUDED.role`,
+    { replacements: { workspaceId, userId: user.id, role }, transaction },
+  )
+  return { userId: user.id, email: user.email, name: user.name, role }
+}
+
+/**
+ * Finds a member of the current workspace by user id or email. Row-level security on both
+ * `workspace_members` and `users` means a user of another workspace is simply not found.
+ */
+export async function findMember(
+  { transaction, sequelize }: TenantTransaction,
+  { idOrEmail }: { idOrEmail: string },
+): Promise<MemberSummary | undefined> {
+  const value = idOrEmail.trim()
+  const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
+  const [rows] = (await sequelize.query(
+    `SELECT u.id AS "userId", u.email, u.name, m.role
+       FROM workspace_members m JOIN users u ON u.id = m.user_id
+      WHERE ${byId ? 'u.id = :value' : 'u.email = lower(:value)'}`,
+    { replacements: { value }, transaction },
+  )) as [MemberSummary[], unknown]
+  return rows[0]
+}
+
+/** The members of the current workspace, owners first. */
+export async function listMembers({ transaction, sequelize }: TenantTransaction): Promise<MemberSummary[]> {
+  const [rows] = (await sequelize.query(
+    `SELECT u.id AS "userId", u.email, u.name, m.role
+       FROM workspace_members m JOIN users u ON u.id = m.user_id
+      ORDER BY array_position(ARRAY['owner','admin','member','viewer'], m.role), u.email`,
+    { transaction },
+  )) as [MemberSummary[], unknown]
+  return rows
+}
+
+function toSummary(workspace: { id: string; name: string; slug: string; plan: string; timeZone: string }): WorkspaceSummary {
+  return { id: workspace.id, name: workspace.name, slug: workspace.slug, plan: workspace.plan, timeZone: workspace.timeZone }
+}

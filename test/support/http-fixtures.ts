@@ -1,0 +1,39 @@
+import type { Express } from 'express'
+import { createHttpApp } from '../../adapters/index.ts'
+import { type Clock, createLogger, fixedClock } from '../../core/index.ts'
+import { addMember, createApiKey, createWorkspace, type Database, type MemberRole } from '../../db/index.ts'
+
+export interface TestWorkspace {
+  id: string
+  slug: string
+  apiKey: string
+  members: Record<MemberRole, { userId: string; email: string }>
+}
+
+/** A workspace with one member per role and an API key, for HTTP tests. */
+export async function createTestWorkspace({ database, slug }: { database: Database; slug: string }): Promise<TestWorkspace> {
+  const { workspace, members } = await database.withSystem(async (system) => {
+    const created = await createWorkspace(system, { name: `Workspace ${slug}`, slug })
+    const added = {} as TestWorkspace['members']
+    for (const role of ['owner', 'admin', 'member', 'viewer'] as const) {
+      const member = await addMember(system, { workspaceId: created.id, email: `${role}@${slug}.test`, name: `${role} of ${slug}`, role })
+      added[role] = { userId: member.userId, email: member.email }
+    }
+    return { workspace: created, members: added }
+  })
+  const key = await database.withTenant({ workspaceId: workspace.id, userId: members.owner.userId }, (tenant) =>
+    createApiKey(tenant, { name: 'test key' }),
+  )
+  return { id: workspace.id, slug, apiKey: key.key, members }
+}
+
+/** The express app over a test database with logs silenced and a fixed clock. */
+export function createTestApp({
+  database,
+  clock = fixedClock(new Date('2026-03-02T09:00:00Z')),
+}: {
+  database: Database
+  clock?: Clock
+}): Express {
+  return createHttpApp({ database, logger: createLogger({ level: 'silent' }), clock })
+}
