@@ -1,5 +1,12 @@
 import { Command, InvalidArgumentError } from 'commander'
-import { addUserCommand, createKeyCommand, createWorkspaceCommand, listKeysCommand, revokeKeyCommand, seedCommand } from './commands/admin-commands.ts'
+import {
+  addUserCommand,
+  createKeyCommand,
+  createWorkspaceCommand,
+  listKeysCommand,
+  revokeKeyCommand,
+  seedCommand,
+} from './commands/admin-commands.ts'
 import { doctor } from './commands/doctor-command.ts'
 import { migrate, migrationStatus, rollback } from './commands/migration-commands.ts'
 import { type RunningService, serve } from './commands/serve-command.ts'
@@ -39,7 +46,10 @@ export function createProgram(commandEnvironment: CommandEnvironment, hooks: Pro
       hooks.onServing?.(service)
     })
 
-  program.command('migrate').description('apply pending database migrations').action(() => migrate(commandEnvironment))
+  program
+    .command('migrate')
+    .description('apply pending database migrations')
+    .action(() => migrate(commandEnvironment))
   program
     .command('rollback')
     .description('revert the last migration (or --steps N, or --all)')
@@ -68,7 +78,7 @@ export function createProgram(commandEnvironment: CommandEnvironment, hooks: Pro
   user
     .command('add')
     .requiredOption('--workspace <id-or-slug>', 'the workspace')
-    .requiredOption('--email <email>', 'the user\'s email (created if new)')
+    .requiredOption('--email <email>', "the user's email (created if new)")
     .option('--role <role>', 'owner, admin, member or viewer', 'member')
     .option('--name <name>', 'display name')
     .action((options: { workspace: string; email: string; role: string; name?: string }) =>

@@ -1,7 +1,14 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Clock } from '../core/index.ts'
-import { createApiKey, type Database, findWorkspace, listMembers, seedDemoWorkspace, verifyApiKey } from '../db/index.ts'
+import {
+  createApiKey,
+  type Database,
+  findWorkspace,
+  listMembers,
+  seedDemoWorkspace,
+  verifyApiKey,
+} from '../db/index.ts'
 
 export const demoWorkspaceSlug = 'demo'
 
@@ -28,7 +35,9 @@ export async function ensureDemoWorkspace({
   clock: Clock
   dataDir: string
 }): Promise<DemoWorkspaceAccess> {
-  let workspace = await database.withSystem((system) => findWorkspace(system, { idOrSlug: demoWorkspaceSlug }))
+  let workspace = await database.withSystem((system) =>
+    findWorkspace(system, { idOrSlug: demoWorkspaceSlug }),
+  )
   let created = false
   if (!workspace) {
     workspace = (await seedDemoWorkspace({ database, clock, slug: demoWorkspaceSlug })).workspace
@@ -42,7 +51,13 @@ export async function ensureDemoWorkspace({
   if (storedKey) {
     const verdict = await database.withSystem((system) => verifyApiKey(system, { key: storedKey, clock }))
     if (verdict.valid && verdict.workspaceId === workspaceId) {
-      return { workspaceId, workspaceName: workspace.name, ownerEmail: owner.email, apiKey: storedKey, created }
+      return {
+        workspaceId,
+        workspaceName: workspace.name,
+        ownerEmail: owner.email,
+        apiKey: storedKey,
+        created,
+      }
     }
   }
   const apiKey = await database.withTenant({ workspaceId, userId: owner.userId }, (tenant) =>

@@ -1,4 +1,12 @@
-import { AppError, type Clock, type Config, createLogger, type Logger, loadConfig, systemClock } from '../core/index.ts'
+import {
+  AppError,
+  type Clock,
+  type Config,
+  createLogger,
+  type Logger,
+  loadConfig,
+  systemClock,
+} from '../core/index.ts'
 import { type Database, openDatabase } from '../db/index.ts'
 
 /** Where CLI commands write for people; injected so tests can read it. */

@@ -94,7 +94,12 @@ export interface Config {
   databasePoolMax: number
   dataDir: string
   embeddedPostgresPort: number
-  openai: { apiKey: string | undefined; baseUrl: string | undefined; chatModel: string; embeddingModel: string }
+  openai: {
+    apiKey: string | undefined
+    baseUrl: string | undefined
+    chatModel: string
+    embeddingModel: string
+  }
   unstructured: { apiUrl: string | undefined; apiKey: string | undefined }
   slack: {
     signingSecret: string | undefined

@@ -1,5 +1,12 @@
 export { AppError, type AppErrorOptions, type ErrorCode, errorStatusByCode, isAppError } from './app-error.ts'
 export { type Clock, fixedClock, systemClock } from './clock.ts'
-export { type Config, ConfigError, configSchema, decodeEncryptionKey, type LoadConfigOptions, loadConfig } from './config.ts'
+export {
+  type Config,
+  ConfigError,
+  configSchema,
+  decodeEncryptionKey,
+  type LoadConfigOptions,
+  loadConfig,
+} from './config.ts'
 export { type IdGenerator, randomIds } from './ids.ts'
-export { createLogger, type CreateLoggerOptions, type Logger, redactedLogPaths } from './logger.ts'
+export { type CreateLoggerOptions, createLogger, type Logger, redactedLogPaths } from './logger.ts'

@@ -3,7 +3,11 @@ import 'pgvector/sequelize'
 import { Sequelize, type Transaction } from 'sequelize'
 import { z } from 'zod'
 import { AppError, type Config, type Logger } from '../core/index.ts'
-import { type EmbeddedPostgres, findRunningEmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.ts'
+import {
+  type EmbeddedPostgres,
+  findRunningEmbeddedPostgres,
+  startEmbeddedPostgres,
+} from './embedded-postgres.ts'
 import { createMigrator, type Migrator } from './migrator.ts'
 import { defineModels, type Models, tenantOfTransaction } from './models/index.ts'
 import { appRole, userSetting, workspaceSetting } from './schema-sql.ts'
@@ -41,7 +45,10 @@ export interface Database {
    * row-level security shows and accepts only that workspace's rows. The only way tenant data is read
    * or written.
    */
-  withTenant<Result>(context: TenantContext, work: (tenant: TenantTransaction) => Promise<Result>): Promise<Result>
+  withTenant<Result>(
+    context: TenantContext,
+    work: (tenant: TenantTransaction) => Promise<Result>,
+  ): Promise<Result>
   /**
    * Runs `work` in a transaction as the connecting (privileged) user. Reserved for work that is not
    * inside one workspace by nature: resolving an API key before the workspace is known, creating
@@ -67,10 +74,15 @@ const uuidSchema = z.uuid()
  * PostgreSQL server; unset starts embedded PGlite served on loopback. Either way Sequelize talks to
  * it through `pg` over the wire protocol.
  */
-export async function openDatabase({ config, logger, inMemory = false }: OpenDatabaseOptions): Promise<Database> {
+export async function openDatabase({
+  config,
+  logger,
+  inMemory = false,
+}: OpenDatabaseOptions): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined
   const running = !config.databaseUrl && !inMemory ? findRunningEmbeddedPostgres(config.dataDir) : undefined
-  if (running) logger.info({ pid: running.pid }, 'using the embedded database served by a running Nereid process')
+  if (running)
+    logger.info({ pid: running.pid }, 'using the embedded database served by a running Nereid process')
   if (!config.databaseUrl && !running) {
     embedded = await startEmbeddedPostgres({
       dataDir: inMemory ? undefined : config.dataDir,

@@ -1,14 +1,25 @@
 export {
   type Database,
-  openDatabase,
   type OpenDatabaseOptions,
+  openDatabase,
   type SystemTransaction,
   type TenantContext,
   type TenantTransaction,
 } from './database.ts'
-export { type EmbeddedPostgres, findRunningEmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.ts'
-export { createMigrator, type MigrationContext, type MigrationStatus, type Migrator, migrationsTable } from './migrator.ts'
+export {
+  type EmbeddedPostgres,
+  findRunningEmbeddedPostgres,
+  startEmbeddedPostgres,
+} from './embedded-postgres.ts'
+export {
+  createMigrator,
+  type MigrationContext,
+  type MigrationStatus,
+  type Migrator,
+  migrationsTable,
+} from './migrator.ts'
 export type { Models } from './models/index.ts'
+export * from './queries/index.ts'
 export {
   appRole,
   currentWorkspaceSql,
@@ -19,5 +30,9 @@ export {
   userSetting,
   workspaceSetting,
 } from './schema-sql.ts'
+export {
+  type SeedDemoWorkspaceOptions,
+  type SeededDemoWorkspace,
+  seedDemoWorkspace,
+} from './seed/demo-workspace.ts'
 export * from './vocabulary.ts'
-export * from './queries/index.ts'

@@ -30,7 +30,10 @@ export interface TenantTableSqlOptions {
  * table owner is filtered), one policy for reads and writes, grants for the app role, and the
  * `updated_at` trigger.
  */
-export function tenantTableSql({ table, privileges = 'SELECT, INSERT, UPDATE, DELETE' }: TenantTableSqlOptions): string {
+export function tenantTableSql({
+  table,
+  privileges = 'SELECT, INSERT, UPDATE, DELETE',
+}: TenantTableSqlOptions): string {
   return `
     ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;
     ALTER TABLE ${table} FORCE ROW LEVEL SECURITY;

@@ -7,7 +7,15 @@ export type MemberRole = (typeof memberRoles)[number]
 
 export const workspacePlans = ['free', 'team', 'business', 'enterprise'] as const
 export const customerStatuses = ['lead', 'active', 'inactive', 'churned'] as const
-export const prospectStages = ['new', 'contacted', 'qualified', 'proposal', 'negotiation', 'won', 'lost'] as const
+export const prospectStages = [
+  'new',
+  'contacted',
+  'qualified',
+  'proposal',
+  'negotiation',
+  'won',
+  'lost',
+] as const
 export const dealStages = ['qualification', 'discovery', 'proposal', 'negotiation', 'won', 'lost'] as const
 export const closedDealStages = ['won', 'lost'] as const
 export const interactionTypes = ['call', 'email', 'meeting', 'note'] as const

@@ -10,15 +10,25 @@ const bearerPattern = /^Bearer[ ]+([^\s]+)$/i
  * member the call acts for (user id or email), who must belong to that same workspace. The member
  * lookup runs inside the key's workspace, so a member of any other workspace is not found: 403.
  */
-export function authenticateApiKey({ database, clock }: { database: Database; clock: Clock }): RequestHandler {
+export function authenticateApiKey({
+  database,
+  clock,
+}: {
+  database: Database
+  clock: Clock
+}): RequestHandler {
   return async (request, _response, next) => {
     const header = request.get('authorization')
     if (!header) {
-      throw new AppError('unauthorized', { message: 'Missing Authorization header: send "Authorization: Bearer <api key>".' })
+      throw new AppError('unauthorized', {
+        message: 'Missing Authorization header: send "Authorization: Bearer <api key>".',
+      })
     }
     const match = bearerPattern.exec(header.trim())
     if (!match) {
-      throw new AppError('unauthorized', { message: 'Malformed Authorization header: expected "Bearer <api key>".' })
+      throw new AppError('unauthorized', {
+        message: 'Malformed Authorization header: expected "Bearer <api key>".',
+      })
     }
     const verdict = await database.withSystem((system) => verifyApiKey(system, { key: match[1]!, clock }))
     if (!verdict.valid) {
@@ -39,7 +49,9 @@ export function authenticateApiKey({ database, clock }: { database: Database; cl
       findMember(tenant, { idOrEmail: actingUser }),
     )
     if (!member) {
-      throw new AppError('forbidden', { message: 'X-Nereid-User does not name a member of this API key\'s workspace.' })
+      throw new AppError('forbidden', {
+        message: "X-Nereid-User does not name a member of this API key's workspace.",
+      })
     }
     setRequestContext(request, {
       workspaceId: verdict.workspaceId,

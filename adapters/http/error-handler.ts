@@ -35,10 +35,20 @@ function toAppError(error: unknown): AppError {
     return new AppError('payload_too_large', { message: 'The request body is too large.', cause: error })
   }
   if (bodyError.type === 'encoding.unsupported' || bodyError.type === 'charset.unsupported') {
-    return new AppError('unsupported_media_type', { message: 'The request body encoding is not supported.', cause: error })
+    return new AppError('unsupported_media_type', {
+      message: 'The request body encoding is not supported.',
+      cause: error,
+    })
   }
   if (typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
-    return new AppError('bad_request', { message: 'The request could not be read.', status: bodyError.status, cause: error })
+    return new AppError('bad_request', {
+      message: 'The request could not be read.',
+      status: bodyError.status,
+      cause: error,
+    })
   }
-  return new AppError('internal', { message: 'Something went wrong on our side. The error has been logged.', cause: error })
+  return new AppError('internal', {
+    message: 'Something went wrong on our side. The error has been logged.',
+    cause: error,
+  })
 }

@@ -9,7 +9,15 @@ export interface RunningHttpServer {
 }
 
 /** Listens on host:port and resolves once listening; a port in use is a clear error. */
-export async function startHttpServer({ app, host, port }: { app: Express; host: string; port: number }): Promise<RunningHttpServer> {
+export async function startHttpServer({
+  app,
+  host,
+  port,
+}: {
+  app: Express
+  host: string
+  port: number
+}): Promise<RunningHttpServer> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host)
     server.once('error', (error: NodeJS.ErrnoException) => {

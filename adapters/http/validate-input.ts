@@ -26,6 +26,8 @@ export function validateInput<Schema extends z.ZodType>({
   })
   throw new AppError('validation_failed', {
     message: `Invalid request: ${problems.join('; ')}.`,
-    details: { issues: result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })) },
+    details: {
+      issues: result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+    },
   })
 }

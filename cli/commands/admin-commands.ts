@@ -17,7 +17,8 @@ import { type CommandEnvironment, ensureMigrated, withRuntime } from '../runtime
 
 async function requireWorkspace(database: Database, idOrSlug: string): Promise<WorkspaceSummary> {
   const workspace = await database.withSystem((system) => findWorkspace(system, { idOrSlug }))
-  if (!workspace) throw new AppError('not_found', { message: `No workspace "${idOrSlug}" (give its id or slug).` })
+  if (!workspace)
+    throw new AppError('not_found', { message: `No workspace "${idOrSlug}" (give its id or slug).` })
   return workspace
 }
 
@@ -31,7 +32,9 @@ export async function createWorkspaceCommand(
     const workspace = await database.withSystem((system) =>
       createWorkspace(system, { name, ...(slug ? { slug } : {}), ...(timeZone ? { timeZone } : {}) }),
     )
-    commandEnvironment.output.log(`Created workspace "${workspace.name}"\n  id:   ${workspace.id}\n  slug: ${workspace.slug}`)
+    commandEnvironment.output.log(
+      `Created workspace "${workspace.name}"\n  id:   ${workspace.id}\n  slug: ${workspace.slug}`,
+    )
     return workspace
   })
 }
@@ -39,15 +42,27 @@ export async function createWorkspaceCommand(
 /** `nereid user add --workspace --email --role`: adds (or re-roles) a member. */
 export async function addUserCommand(
   commandEnvironment: CommandEnvironment,
-  { workspace, email, role, name }: { workspace: string; email: string; role: string; name?: string | undefined },
+  {
+    workspace,
+    email,
+    role,
+    name,
+  }: { workspace: string; email: string; role: string; name?: string | undefined },
 ): Promise<void> {
   if (!memberRoles.includes(role as MemberRole)) {
-    throw new AppError('validation_failed', { message: `--role must be one of ${memberRoles.join(', ')}; got "${role}".` })
+    throw new AppError('validation_failed', {
+      message: `--role must be one of ${memberRoles.join(', ')}; got "${role}".`,
+    })
   }
   await withRuntime(commandEnvironment, async ({ database }) => {
     const found = await requireWorkspace(database, workspace)
     const member = await database.withSystem((system) =>
-      addMember(system, { workspaceId: found.id, email, role: role as MemberRole, ...(name ? { name } : {}) }),
+      addMember(system, {
+        workspaceId: found.id,
+        email,
+        role: role as MemberRole,
+        ...(name ? { name } : {}),
+      }),
     )
     commandEnvironment.output.log(
       `${member.name} <${member.email}> is now ${member.role} of "${found.name}"\n  user id: ${member.userId}`,
@@ -62,17 +77,24 @@ export async function createKeyCommand(
 ): Promise<string> {
   return withRuntime(commandEnvironment, async ({ database }) => {
     const found = await requireWorkspace(database, workspace)
-    const created = await database.withTenant({ workspaceId: found.id }, (tenant) => createApiKey(tenant, { name }))
+    const created = await database.withTenant({ workspaceId: found.id }, (tenant) =>
+      createApiKey(tenant, { name }),
+    )
     const { output } = commandEnvironment
     output.log(`API key "${created.name}" for "${found.name}" (id ${created.id}):`)
     output.log(created.key)
-    output.log('Store it now: it is shown only once. Send it as "Authorization: Bearer <key>" with "X-Nereid-User: <member email>".')
+    output.log(
+      'Store it now: it is shown only once. Send it as "Authorization: Bearer <key>" with "X-Nereid-User: <member email>".',
+    )
     return created.key
   })
 }
 
 /** `nereid key list --workspace`. */
-export async function listKeysCommand(commandEnvironment: CommandEnvironment, { workspace }: { workspace: string }): Promise<void> {
+export async function listKeysCommand(
+  commandEnvironment: CommandEnvironment,
+  { workspace }: { workspace: string },
+): Promise<void> {
   await withRuntime(commandEnvironment, async ({ database }) => {
     const found = await requireWorkspace(database, workspace)
     const keys = await database.withTenant({ workspaceId: found.id }, (tenant) => listApiKeys(tenant))
@@ -93,7 +115,9 @@ export async function revokeKeyCommand(
 ): Promise<void> {
   await withRuntime(commandEnvironment, async ({ database, clock }) => {
     const found = await requireWorkspace(database, workspace)
-    const revoked = await database.withTenant({ workspaceId: found.id }, (tenant) => revokeApiKey(tenant, { id, clock }))
+    const revoked = await database.withTenant({ workspaceId: found.id }, (tenant) =>
+      revokeApiKey(tenant, { id, clock }),
+    )
     if (!revoked) throw new AppError('not_found', { message: `No active API key ${id} in "${found.name}".` })
     commandEnvironment.output.log(`Revoked API key ${id}.`)
   })

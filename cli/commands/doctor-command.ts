@@ -28,7 +28,10 @@ export async function doctor({ environment, envFile, output }: CommandEnvironmen
     return false
   }
 
-  line('database', config.databaseUrl ? 'PostgreSQL from DATABASE_URL' : `embedded PGlite in ${config.dataDir}`)
+  line(
+    'database',
+    config.databaseUrl ? 'PostgreSQL from DATABASE_URL' : `embedded PGlite in ${config.dataDir}`,
+  )
   try {
     const database = await openDatabase({ config, logger: createLogger({ level: 'silent' }) })
     try {
@@ -71,9 +74,16 @@ export async function doctor({ environment, envFile, output }: CommandEnvironmen
   )
   line(
     'encryption key',
-    config.encryptionKey ? 'set' : 'not set: needed to store Slack tokens and sign widget tokens. Generate one: openssl rand -base64 32',
+    config.encryptionKey
+      ? 'set'
+      : 'not set: needed to store Slack tokens and sign widget tokens. Generate one: openssl rand -base64 32',
   )
-  line('Unstructured', config.unstructured.apiUrl ? `at ${config.unstructured.apiUrl}` : 'not configured: the local parsers are used')
+  line(
+    'Unstructured',
+    config.unstructured.apiUrl
+      ? `at ${config.unstructured.apiUrl}`
+      : 'not configured: the local parsers are used',
+  )
   output.log(healthy ? 'Nereid can run.' : 'Nereid cannot run until the problems above are fixed.')
   return healthy
 }

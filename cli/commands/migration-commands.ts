@@ -6,7 +6,9 @@ export async function migrate(commandEnvironment: CommandEnvironment): Promise<v
   await withRuntime(commandEnvironment, async ({ database }) => {
     const applied = await database.migrator.up()
     commandEnvironment.output.log(
-      applied.length === 0 ? 'The database is up to date.' : `Applied ${applied.length} migration(s):\n${applied.map((name) => `  ${name}`).join('\n')}`,
+      applied.length === 0
+        ? 'The database is up to date.'
+        : `Applied ${applied.length} migration(s):\n${applied.map((name) => `  ${name}`).join('\n')}`,
     )
   })
 }
@@ -22,13 +24,17 @@ export async function rollback(
   await withRuntime(commandEnvironment, async ({ database }) => {
     const reverted = all ? await database.migrator.down({ to: 0 }) : await database.migrator.down({ steps })
     commandEnvironment.output.log(
-      reverted.length === 0 ? 'Nothing to roll back.' : `Reverted ${reverted.length} migration(s):\n${reverted.map((name) => `  ${name}`).join('\n')}`,
+      reverted.length === 0
+        ? 'Nothing to roll back.'
+        : `Reverted ${reverted.length} migration(s):\n${reverted.map((name) => `  ${name}`).join('\n')}`,
     )
   })
 }
 
 /** `nereid status`: every migration, applied or pending. */
-export async function migrationStatus(commandEnvironment: CommandEnvironment): Promise<{ pending: string[] }> {
+export async function migrationStatus(
+  commandEnvironment: CommandEnvironment,
+): Promise<{ pending: string[] }> {
   return withRuntime(commandEnvironment, async ({ database }) => {
     const { executed, pending } = await database.migrator.status()
     const { output } = commandEnvironment

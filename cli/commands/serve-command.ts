@@ -17,7 +17,10 @@ export interface RunningService {
  * Starts the service: database (embedded or real), migrations (automatic in embedded mode; with a
  * real server only with `--migrate`), the optional demo workspace, then the HTTP server.
  */
-export async function serve(commandEnvironment: CommandEnvironment, options: ServeOptions): Promise<RunningService> {
+export async function serve(
+  commandEnvironment: CommandEnvironment,
+  options: ServeOptions,
+): Promise<RunningService> {
   const { output, clock } = commandEnvironment
   const startedAt = performance.now()
   const runtime = await openRuntime(commandEnvironment, { quiet: false })
@@ -25,7 +28,9 @@ export async function serve(commandEnvironment: CommandEnvironment, options: Ser
   let server: RunningHttpServer | undefined
   try {
     await ensureMigrated({ database, allowMigrate: options.migrate, output })
-    const demo = options.demo ? await ensureDemoWorkspace({ database, clock, dataDir: config.dataDir }) : undefined
+    const demo = options.demo
+      ? await ensureDemoWorkspace({ database, clock, dataDir: config.dataDir })
+      : undefined
     const app = createHttpApp({ database, logger, clock })
     server = await startHttpServer({ app, host: config.host, port: options.port ?? config.port })
     const seconds = ((performance.now() - startedAt) / 1000).toFixed(1)
@@ -40,7 +45,9 @@ export async function serve(commandEnvironment: CommandEnvironment, options: Ser
     if (demo) {
       output.log(`  demo workspace: ${demo.workspaceName}${demo.created ? ' (just created)' : ''}`)
       output.log(`  demo API key:   ${demo.apiKey}`)
-      output.log(`  try: curl -H "Authorization: Bearer ${demo.apiKey}" -H "X-Nereid-User: ${demo.ownerEmail}" ${server.url}/v1/deals`)
+      output.log(
+        `  try: curl -H "Authorization: Bearer ${demo.apiKey}" -H "X-Nereid-User: ${demo.ownerEmail}" ${server.url}/v1/deals`,
+      )
     }
     output.log('')
   } catch (error) {

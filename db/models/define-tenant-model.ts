@@ -1,4 +1,11 @@
-import { DataTypes, type Model, type ModelAttributes, type ModelStatic, type Sequelize, type Transaction } from 'sequelize'
+import {
+  DataTypes,
+  type Model,
+  type ModelAttributes,
+  type ModelStatic,
+  type Sequelize,
+  type Transaction,
+} from 'sequelize'
 
 /** The columns every tenant row has. */
 export interface TenantRowAttributes {
@@ -61,7 +68,10 @@ export function defineTenantModel<Attributes extends TenantRowAttributes>({
 }
 
 /** The tenant a transaction was opened for by `withTenant` (see tenant-context.ts). */
-export const tenantOfTransaction = new WeakMap<Transaction, { workspaceId: string; userId: string | undefined }>()
+export const tenantOfTransaction = new WeakMap<
+  Transaction,
+  { workspaceId: string; userId: string | undefined }
+>()
 
 function fillWorkspaceId(instance: Model, transaction: Transaction | null | undefined): void {
   const tenant = transaction ? tenantOfTransaction.get(transaction) : undefined

@@ -175,7 +175,10 @@ export function defineModels(sequelize: Sequelize): Models {
   return {
     Workspace,
     User,
-    WorkspaceMember: tenant('WorkspaceMember', 'workspace_members', { userId: uuid(false), role: text(false) }),
+    WorkspaceMember: tenant('WorkspaceMember', 'workspace_members', {
+      userId: uuid(false),
+      role: text(false),
+    }),
     ApiKey: tenant('ApiKey', 'api_keys', {
       name: text(false),
       prefix: text(false),

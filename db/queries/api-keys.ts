@@ -42,7 +42,14 @@ export async function createApiKey(
   const prefix = newPrefix()
   const key = `nrd_${prefix}_${randomBytes(32).toString('base64url')}`
   const row = await models.ApiKey.create(
-    { name: name.trim() || 'API key', prefix, keyHash: hashKey(key), createdById: userId ?? null, lastUsedAt: null, revokedAt: null },
+    {
+      name: name.trim() || 'API key',
+      prefix,
+      keyHash: hashKey(key),
+      createdById: userId ?? null,
+      lastUsedAt: null,
+      revokedAt: null,
+    },
     { transaction },
   )
   const created = row.get()
@@ -54,7 +61,14 @@ export async function listApiKeys({ transaction, models }: TenantTransaction): P
   const rows = await models.ApiKey.findAll({ order: [['createdAt', 'DESC']], transaction })
   return rows.map((row) => {
     const key = row.get()
-    return { id: key.id, name: key.name, prefix: key.prefix, createdAt: key.createdAt, lastUsedAt: key.lastUsedAt, revokedAt: key.revokedAt }
+    return {
+      id: key.id,
+      name: key.name,
+      prefix: key.prefix,
+      createdAt: key.createdAt,
+      lastUsedAt: key.lastUsedAt,
+      revokedAt: key.revokedAt,
+    }
   })
 }
 
@@ -63,7 +77,10 @@ export async function revokeApiKey(
   { transaction, models }: TenantTransaction,
   { id, clock }: { id: string; clock: Clock },
 ): Promise<boolean> {
-  const [count] = await models.ApiKey.update({ revokedAt: clock.now() }, { where: { id, revokedAt: null }, transaction })
+  const [count] = await models.ApiKey.update(
+    { revokedAt: clock.now() },
+    { where: { id, revokedAt: null }, transaction },
+  )
   return count > 0
 }
 

@@ -32,37 +32,59 @@ export const recordListSpecs = {
     model: 'Customer',
     searchable: ['name', 'domain', 'industry'],
     filters: { status: z.enum(customerStatuses), ownerId: id },
-    order: [['name', 'ASC'], ['id', 'ASC']],
+    order: [
+      ['name', 'ASC'],
+      ['id', 'ASC'],
+    ],
   },
   contacts: {
     model: 'Contact',
     searchable: ['firstName', 'lastName', 'email', 'title'],
     filters: { customerId: id, ownerId: id },
-    order: [['lastName', 'ASC'], ['firstName', 'ASC'], ['id', 'ASC']],
+    order: [
+      ['lastName', 'ASC'],
+      ['firstName', 'ASC'],
+      ['id', 'ASC'],
+    ],
   },
   prospects: {
     model: 'Prospect',
     searchable: ['name', 'companyName', 'email', 'source'],
     filters: { stage: z.enum(prospectStages), ownerId: id },
-    order: [['score', 'DESC'], ['name', 'ASC'], ['id', 'ASC']],
+    order: [
+      ['score', 'DESC'],
+      ['name', 'ASC'],
+      ['id', 'ASC'],
+    ],
   },
   deals: {
     model: 'Deal',
     searchable: ['name'],
     filters: { stage: z.enum(dealStages), ownerId: id, customerId: id },
-    order: [['expectedCloseDate', 'ASC NULLS LAST'], ['name', 'ASC'], ['id', 'ASC']],
+    order: [
+      ['expectedCloseDate', 'ASC NULLS LAST'],
+      ['name', 'ASC'],
+      ['id', 'ASC'],
+    ],
   },
   tasks: {
     model: 'Task',
     searchable: ['title', 'description'],
     filters: { status: z.enum(taskStatuses), priority: z.enum(taskPriorities), assigneeId: id, dealId: id },
-    order: [['dueAt', 'ASC NULLS LAST'], ['createdAt', 'ASC'], ['id', 'ASC']],
+    order: [
+      ['dueAt', 'ASC NULLS LAST'],
+      ['createdAt', 'ASC'],
+      ['id', 'ASC'],
+    ],
   },
   campaigns: {
     model: 'Campaign',
     searchable: ['name', 'subject'],
     filters: { status: z.enum(campaignStatuses), channel: z.enum(campaignChannels) },
-    order: [['createdAt', 'DESC'], ['id', 'ASC']],
+    order: [
+      ['createdAt', 'DESC'],
+      ['id', 'ASC'],
+    ],
   },
 } satisfies Record<string, RecordListSpec>
 
@@ -92,11 +114,15 @@ export async function listRecords(
 ): Promise<RecordPage> {
   const spec: RecordListSpec = recordListSpecs[kind]
   const model = models[spec.model] as unknown as { findAll(options: object): Promise<Model[]> }
-  const conditions: WhereOptions[] = Object.entries(filters).map(([attribute, value]) => ({ [attribute]: value }))
+  const conditions: WhereOptions[] = Object.entries(filters).map(([attribute, value]) => ({
+    [attribute]: value,
+  }))
   const search = q?.trim()
   if (search) {
     const pattern = `%${search.replace(/[\\%_]/g, (character) => `\\${character}`)}%`
-    conditions.push({ [Op.or]: spec.searchable.map((attribute) => ({ [attribute]: { [Op.iLike]: pattern } })) })
+    conditions.push({
+      [Op.or]: spec.searchable.map((attribute) => ({ [attribute]: { [Op.iLike]: pattern } })),
+    })
   }
   const rows = await model.findAll({
     where: conditions.length > 0 ? { [Op.and]: conditions } : {},

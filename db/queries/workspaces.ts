@@ -40,14 +40,22 @@ export async function createWorkspace(
     })
   }
   if (!Intl.supportedValuesOf('timeZone').includes(timeZone) && timeZone !== 'UTC') {
-    throw new AppError('validation_failed', { message: `Unknown time zone "${timeZone}" (use an IANA name like Europe/Berlin).` })
+    throw new AppError('validation_failed', {
+      message: `Unknown time zone "${timeZone}" (use an IANA name like Europe/Berlin).`,
+    })
   }
   try {
-    const workspace = await models.Workspace.create({ name: trimmed, slug: finalSlug, timeZone }, { transaction })
+    const workspace = await models.Workspace.create(
+      { name: trimmed, slug: finalSlug, timeZone },
+      { transaction },
+    )
     return toSummary(workspace.get())
   } catch (error) {
     if (error instanceof UniqueConstraintError) {
-      throw new AppError('conflict', { message: `A workspace with the slug "${finalSlug}" already exists.`, cause: error })
+      throw new AppError('conflict', {
+        message: `A workspace with the slug "${finalSlug}" already exists.`,
+        cause: error,
+      })
     }
     throw error
   }
@@ -67,7 +75,11 @@ export async function findWorkspace(
 }
 
 /** The current workspace, as row-level security lets the tenant see it. */
-export async function getCurrentWorkspace({ transaction, models, workspaceId }: TenantTransaction): Promise<WorkspaceSummary> {
+export async function getCurrentWorkspace({
+  transaction,
+  models,
+  workspaceId,
+}: TenantTransaction): Promise<WorkspaceSummary> {
   const workspace = await models.Workspace.findByPk(workspaceId, { transaction })
   if (!workspace) throw new AppError('not_found', { message: 'The workspace does not exist.' })
   return toSummary(workspace.get())
@@ -99,7 +111,10 @@ export async function addMember(
     `INSERT INTO users (email, name) VALUES (:email, :name)
      ON CONFLICT (email) DO UPDATE SET name = CASE WHEN :nameGiven THEN EXCLUDED.name ELSE users.name END
      RETURNING id, email, name`,
-    { replacements: { email: normalizedEmail, name: displayName, nameGiven: Boolean(name?.trim()) }, transaction },
+    {
+      replacements: { email: normalizedEmail, name: displayName, nameGiven: Boolean(name?.trim()) },
+      transaction,
+    },
   )) as [{ id: string; email: string; name: string }[], unknown]
   const user = rows[0]!
   await sequelize.query(
@@ -140,6 +155,18 @@ export async function listMembers({ transaction, sequelize }: TenantTransaction)
   return rows
 }
 
-function toSummary(workspace: { id: string; name: string; slug: string; plan: string; timeZone: string }): WorkspaceSummary {
-  return { id: workspace.id, name: workspace.name, slug: workspace.slug, plan: workspace.plan, timeZone: workspace.timeZone }
+function toSummary(workspace: {
+  id: string
+  name: string
+  slug: string
+  plan: string
+  timeZone: string
+}): WorkspaceSummary {
+  return {
+    id: workspace.id,
+    name: workspace.name,
+    slug: workspace.slug,
+    plan: workspace.plan,
+    timeZone: workspace.timeZone,
+  }
 }

@@ -33,7 +33,11 @@ export function createRecordRoutes({ database }: { database: Database }): Router
     )
     const schema = z.object({ ...pagingShape, ...filters }).strict()
     router.get(`/${kind}`, async (request, response) => {
-      const { q, limit, offset, ...given } = validateInput({ schema, input: request.query, what: 'query parameter' })
+      const { q, limit, offset, ...given } = validateInput({
+        schema,
+        input: request.query,
+        what: 'query parameter',
+      })
       const context = getRequestContext(request)
       const page = await database.withTenant(context, (tenant) =>
         listRecords(tenant, { kind, q, filters: given as Record<string, string>, limit, offset }),

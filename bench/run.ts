@@ -1,0 +1,122 @@
+/**
+ * `npm run bench`: the cost of tenancy and of the API's read path, each against a floor measured in
+ * the same process on the same database, so the ratios mean something on any machine.
+ *
+ *   - tenant transaction vs a bare pool query (what `withTenant` adds: BEGIN, role + settings, COMMIT)
+ *   - a 25-row list under RLS vs the same query as the privileged user
+ *   - GET /v1/deals (API-key check + member lookup + list) vs GET /healthz over real HTTP
+ *
+ * Database: embedded PGlite (default) or a real server with BENCH_DATABASE_URL (a fresh database is
+ * created and dropped on it). Prints a table and one JSON line per measurement.
+ */
+import type { AddressInfo } from 'node:net'
+import { createHttpApp } from '../adapters/index.ts'
+import { createLogger, fixedClock } from '../core/index.ts'
+import { createApiKey, listMembers, listRecords, seedDemoWorkspace } from '../db/index.ts'
+import { createTestDatabase } from '../test/support/test-database.ts'
+import { type Measurement, measure } from './measure.ts'
+
+if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL
+const runs = Number(process.env.BENCH_RUNS ?? 300)
+const clock = fixedClock(new Date('2026-03-02T09:00:00Z'))
+const testDatabase = await createTestDatabase()
+const { database } = testDatabase
+const { workspace } = await seedDemoWorkspace({ database, clock })
+const owner = (await database.withTenant({ workspaceId: workspace.id }, (tenant) => listMembers(tenant)))[0]!
+const key = await database.withTenant({ workspaceId: workspace.id, userId: owner.userId }, (tenant) =>
+  createApiKey(tenant, { name: 'bench' }),
+)
+const app = createHttpApp({ database, logger: createLogger({ level: 'silent' }), clock })
+const server = app.listen(0, '127.0.0.1')
+await new Promise((resolve) => server.once('listening', resolve))
+const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+const headers = { Authorization: `Bearer ${key.key}`, 'X-Nereid-User': owner.email }
+const context = { workspaceId: workspace.id, userId: owner.userId }
+
+const pairs: { measurement: Measurement; floor: Measurement }[] = []
+async function compare(
+  floor: { name: string; operation: () => Promise<unknown> },
+  subject: { name: string; operation: () => Promise<unknown> },
+) {
+  const floorMeasurement = await measure({ ...floor, runs })
+  const measurement = await measure({ ...subject, runs })
+  pairs.push({ measurement, floor: floorMeasurement })
+}
+
+await compare(
+  { name: 'pool query SELECT 1 (floor)', operation: () => database.ping() },
+  {
+    name: 'withTenant transaction, SELECT 1',
+    operation: () =>
+      database.withTenant(context, ({ sequelize, transaction }) =>
+        sequelize.query('SELECT 1', { transaction }),
+      ),
+  },
+)
+await compare(
+  {
+    name: 'list 25 deals as privileged user (floor)',
+    operation: () =>
+      database.withSystem(({ sequelize, transaction }) =>
+        sequelize.query(
+          'SELECT * FROM deals WHERE workspace_id = :id ORDER BY expected_close_date NULLS LAST, name, id LIMIT 26',
+          {
+            replacements: { id: workspace.id },
+            transaction,
+          },
+        ),
+      ),
+  },
+  {
+    name: 'list 25 deals under RLS (listRecords)',
+    operation: () =>
+      database.withTenant(context, (tenant) => listRecords(tenant, { kind: 'deals', limit: 25, offset: 0 })),
+  },
+)
+await compare(
+  {
+    name: 'HTTP GET /healthz (floor)',
+    operation: () => fetch(`${baseUrl}/healthz`).then((response) => response.arrayBuffer()),
+  },
+  {
+    name: 'HTTP GET /v1/deals?limit=25 (auth + list)',
+    operation: () =>
+      fetch(`${baseUrl}/v1/deals?limit=25`, { headers }).then((response) => response.arrayBuffer()),
+  },
+)
+
+server.close()
+await testDatabase.close()
+
+const ratio = (value: number, floor: number) => Math.round((value / floor) * 100) / 100
+console.log(`\nNereid bench (${testDatabase.mode} database, ${runs} runs each, Node ${process.version})\n`)
+console.log(
+  `${'operation'.padEnd(46)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'x floor p50'.padStart(13)}`,
+)
+for (const { measurement, floor } of pairs) {
+  for (const [row, relative] of [
+    [floor, ''],
+    [measurement, `${ratio(measurement.p50Ms, floor.p50Ms)}`],
+  ] as const) {
+    console.log(
+      `${row.name.padEnd(46)}${row.p50Ms.toFixed(2).padStart(9)}${row.p95Ms.toFixed(2).padStart(9)}${relative.padStart(13)}`,
+    )
+  }
+}
+console.log('')
+for (const { measurement, floor } of pairs) {
+  console.log(
+    JSON.stringify({
+      bench: measurement.name,
+      database: testDatabase.mode,
+      runs,
+      p50_ms: measurement.p50Ms,
+      p95_ms: measurement.p95Ms,
+      floor: floor.name,
+      floor_p50_ms: floor.p50Ms,
+      floor_p95_ms: floor.p95Ms,
+      ratio_p50: ratio(measurement.p50Ms, floor.p50Ms),
+      ratio_p95: ratio(measurement.p95Ms, floor.p95Ms),
+    }),
+  )
+}
