@@ -8,13 +8,15 @@ data_dir=$(mktemp -d)
 port=${SMOKE_PORT:-38080}
 pg_port=${SMOKE_PG_PORT:-38432}
 log=$(mktemp)
-cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null || true; rm -rf "$data_dir" "$log"; }
+cleanup() { [ -n "${pid:-}" ] && kill -TERM -- "-$pid" 2>/dev/null || true; sleep 1; rm -rf "$data_dir" "$log"; }
 trap cleanup EXIT
 
 start_once() {
   : >"$log"
   local started=$(date +%s%N)
-  NEREID_DATA_DIR="$data_dir" PORT="$port" NEREID_EMBEDDED_PG_PORT="$pg_port" LOG_LEVEL=warn npm start --silent >"$log" 2>&1 &
+  # Own process group, so SIGTERM reaches the service itself and not only npm (which does not
+  # forward it), just as Ctrl-C reaches the whole foreground group in a terminal.
+  NEREID_DATA_DIR="$data_dir" PORT="$port" NEREID_EMBEDDED_PG_PORT="$pg_port" LOG_LEVEL=warn setsid npm start --silent >"$log" 2>&1 &
   pid=$!
   for _ in $(seq 1 600); do
     if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
@@ -29,9 +31,15 @@ start_once() {
 }
 
 stop_once() {
-  kill -TERM "$pid"
-  wait "$pid" || { cat "$log" >&2; echo "npm start did not stop cleanly" >&2; exit 1; }
+  kill -TERM -- "-$pid"
+  wait "$pid" || true
   pid=
+  # The service removes its lock file only after closing the database cleanly.
+  for _ in $(seq 1 100); do
+    [ -e "$data_dir/nereid.lock" ] || { grep -q "shutting down" "$log" && return 0; }
+    sleep 0.1
+  done
+  cat "$log" >&2; echo "the service did not shut down cleanly on SIGTERM" >&2; exit 1
 }
 
 start_once cold

@@ -134,6 +134,11 @@ describe('nereid CLI', () => {
         headers: { Authorization: `Bearer ${apiKey}`, 'X-Nereid-User': 'bruce@wayne.test' },
       })
       expect(revoked.status).toBe(401)
+      const workspaceId = /id: +([0-9a-f-]{36})/.exec(created.out)![1]!
+      const actions = await testDatabase.database.withTenant({ workspaceId }, ({ models, transaction }) =>
+        models.AuditLog.findAll({ order: [['createdAt', 'ASC']], transaction }),
+      )
+      expect(actions.map((entry) => entry.get().action).sort()).toEqual(['api_key.create', 'api_key.revoke', 'member.add'])
     } finally {
       await served.service?.stop()
     }

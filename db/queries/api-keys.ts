@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Clock } from '../../core/index.ts'
 import type { SystemTransaction, TenantTransaction } from '../database.ts'
+import { recordAudit } from './audit-logs.ts'
 
 /** Keys look like `nrd_<12-char prefix>_<43-char secret>`; the prefix finds the row, the hash proves the key. */
 const keyPattern = /^nrd_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/
@@ -36,9 +37,10 @@ function newPrefix(): string {
 
 /** Creates an API key for the current workspace and returns the only copy of the secret. */
 export async function createApiKey(
-  { transaction, models, userId }: TenantTransaction,
+  tenant: TenantTransaction,
   { name }: { name: string },
 ): Promise<CreatedApiKey> {
+  const { transaction, models, userId } = tenant
   const prefix = newPrefix()
   const key = `nrd_${prefix}_${randomBytes(32).toString('base64url')}`
   const row = await models.ApiKey.create(
@@ -53,6 +55,14 @@ export async function createApiKey(
     { transaction },
   )
   const created = row.get()
+  await recordAudit(tenant, {
+    actorType: userId ? 'user' : 'system',
+    actorUserId: userId,
+    action: 'api_key.create',
+    targetType: 'api_key',
+    targetId: created.id,
+    metadata: { name: created.name, prefix },
+  })
   return { id: created.id, name: created.name, prefix, key }
 }
 
@@ -74,14 +84,23 @@ export async function listApiKeys({ transaction, models }: TenantTransaction): P
 
 /** Revokes a key of the current workspace; true when a live key was revoked. */
 export async function revokeApiKey(
-  { transaction, models }: TenantTransaction,
+  tenant: TenantTransaction,
   { id, clock }: { id: string; clock: Clock },
 ): Promise<boolean> {
+  const { transaction, models, userId } = tenant
   const [count] = await models.ApiKey.update(
     { revokedAt: clock.now() },
     { where: { id, revokedAt: null }, transaction },
   )
-  return count > 0
+  if (count === 0) return false
+  await recordAudit(tenant, {
+    actorType: userId ? 'user' : 'system',
+    actorUserId: userId,
+    action: 'api_key.revoke',
+    targetType: 'api_key',
+    targetId: id,
+  })
+  return true
 }
 
 export type ApiKeyVerdict =

@@ -7,6 +7,7 @@ export {
   revokeApiKey,
   verifyApiKey,
 } from './api-keys.ts'
+export { type AuditEntry, recordAudit } from './audit-logs.ts'
 export {
   type ListRecordsOptions,
   listRecords,

@@ -2,6 +2,7 @@ import { UniqueConstraintError } from 'sequelize'
 import { AppError } from '../../core/index.ts'
 import type { SystemTransaction, TenantTransaction } from '../database.ts'
 import type { MemberRole } from '../vocabulary.ts'
+import { recordAudit } from './audit-logs.ts'
 
 export interface WorkspaceSummary {
   id: string
@@ -97,9 +98,10 @@ export interface MemberSummary {
  * existing member. System work: it runs from the admin CLI and the seed, before any member exists.
  */
 export async function addMember(
-  { transaction, models, sequelize }: SystemTransaction,
+  system: SystemTransaction,
   { workspaceId, email, name, role }: { workspaceId: string; email: string; name?: string; role: MemberRole },
 ): Promise<MemberSummary> {
+  const { transaction, models, sequelize } = system
   const normalizedEmail = email.trim().toLowerCase()
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(normalizedEmail)) {
     throw new AppError('validation_failed', { message: `"${email}" is not an email address.` })
@@ -122,6 +124,14 @@ export async function addMember(
      ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = EXCLUDED.role`,
     { replacements: { workspaceId, userId: user.id, role }, transaction },
   )
+  await recordAudit(system, {
+    workspaceId,
+    actorType: 'system',
+    action: 'member.add',
+    targetType: 'user',
+    targetId: user.id,
+    metadata: { email: user.email, role },
+  })
   return { userId: user.id, email: user.email, name: user.name, role }
 }
 
