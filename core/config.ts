@@ -149,6 +149,9 @@ export function loadConfig({ environment = process.env, envFile = '.env' }: Load
   for (const [name, value] of Object.entries(environment)) {
     if (value !== undefined) merged[name] = value
   }
+  for (const [name, value] of Object.entries(merged)) {
+    if (value === undefined || value.trim() === '') delete merged[name]
+  }
   const result = configSchema.safeParse(merged)
   if (!result.success) {
     throw new ConfigError(
@@ -190,7 +193,17 @@ export function loadConfig({ environment = process.env, envFile = '.env' }: Load
 }
 
 function redactIfSecret(variable: string, value: string): string {
-  if (/KEY|SECRET|TOKEN/.test(variable)) return '[redacted]'
-  if (variable === 'DATABASE_URL') return value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
+  // Never echo values that may hold credentials; a URL can carry its password in many shapes.
+  if (/KEY|SECRET|TOKEN|PASSWORD/.test(variable) || variable === 'DATABASE_URL') return '[redacted]'
   return value
+}
+
+/** A database URL without credentials or query (host, port, database), safe for messages and logs. */
+export function describeDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    return `${parsed.protocol}//${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}${parsed.pathname}`
+  } catch {
+    return '(unparseable database URL)'
+  }
 }

@@ -5,6 +5,7 @@ export {
   ConfigError,
   configSchema,
   decodeEncryptionKey,
+  describeDatabaseUrl,
   type LoadConfigOptions,
   loadConfig,
 } from './config.ts'

@@ -2,7 +2,7 @@ import pg from 'pg'
 import 'pgvector/sequelize'
 import { Sequelize, type Transaction } from 'sequelize'
 import { z } from 'zod'
-import { AppError, type Config, type Logger } from '../core/index.ts'
+import { AppError, type Config, describeDatabaseUrl, type Logger } from '../core/index.ts'
 import {
   type EmbeddedPostgres,
   findRunningEmbeddedPostgres,
@@ -105,7 +105,7 @@ export async function openDatabase({
     await sequelize.close().catch(() => undefined)
     await embedded?.stop()
     throw new AppError('unavailable', {
-      message: `Cannot connect to the database at ${redactUrl(url)}: ${(error as Error).message}. Check DATABASE_URL.`,
+      message: `Cannot connect to the database at ${describeDatabaseUrl(url)}: ${(error as Error).message}. Check DATABASE_URL.`,
       cause: error,
     })
   }
@@ -187,10 +187,6 @@ async function checkServer({ sequelize }: { sequelize: Sequelize }): Promise<voi
         `"${appRole}" role for all tenant work: ALTER ROLE <user> BYPASSRLS CREATEROLE (as a superuser).`,
     })
   }
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
 }
 
 export type { Transaction }

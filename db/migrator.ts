@@ -71,7 +71,9 @@ export function createMigrator({ sequelize, logger }: { sequelize: Sequelize; lo
       return reverted.map((migration) => migration.name)
     },
     async status() {
-      const [executed, pending] = await Promise.all([umzug.executed(), umzug.pending()])
+      // One after the other: on a fresh database both would create the migrations table at once.
+      const executed = await umzug.executed()
+      const pending = await umzug.pending()
       return { executed: executed.map((item) => item.name), pending: pending.map((item) => item.name) }
     },
   }

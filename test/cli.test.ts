@@ -138,7 +138,11 @@ describe('nereid CLI', () => {
       const actions = await testDatabase.database.withTenant({ workspaceId }, ({ models, transaction }) =>
         models.AuditLog.findAll({ order: [['createdAt', 'ASC']], transaction }),
       )
-      expect(actions.map((entry) => entry.get().action).sort()).toEqual(['api_key.create', 'api_key.revoke', 'member.add'])
+      expect(actions.map((entry) => entry.get().action).sort()).toEqual([
+        'api_key.create',
+        'api_key.revoke',
+        'member.add',
+      ])
     } finally {
       await served.service?.stop()
     }

@@ -16,35 +16,59 @@ beforeAll(async () => {
   const { database } = testDatabase
   acme = await createTestWorkspace({ database, slug: 'acme' })
   globex = await createTestWorkspace({ database, slug: 'globex' })
-  await database.withTenant({ workspaceId: acme.id, userId: acme.members.owner.userId }, async ({ models, transaction }) => {
-    const customer = await models.Customer.create(
-      { name: 'Initech', domain: 'initech.test', industry: 'Software', status: 'active', ownerId: acme.members.owner.userId, notes: null },
-      { transaction },
-    )
-    await models.Customer.create(
-      { name: 'Umbrella 100% Corp', domain: null, industry: 'Pharma', status: 'lead', ownerId: null, notes: null },
-      { transaction },
-    )
-    for (let index = 0; index < 30; index += 1) {
-      await models.Deal.create(
+  await database.withTenant(
+    { workspaceId: acme.id, userId: acme.members.owner.userId },
+    async ({ models, transaction }) => {
+      const customer = await models.Customer.create(
         {
-          name: `Deal ${String(index).padStart(2, '0')}`,
-          customerId: customer.get().id,
-          contactId: null,
-          stage: index % 2 === 0 ? 'proposal' : 'won',
-          valueCents: 100_000 + index,
-          currency: 'USD',
-          expectedCloseDate: '2026-04-01',
-          ownerId: acme.members.member.userId,
-          closedAt: index % 2 === 0 ? null : new Date('2026-02-01T00:00:00Z'),
+          name: 'Initech',
+          domain: 'initech.test',
+          industry: 'Software',
+          status: 'active',
+          ownerId: acme.members.owner.userId,
+          notes: null,
         },
         { transaction },
       )
-    }
-  })
+      await models.Customer.create(
+        {
+          name: 'Umbrella 100% Corp',
+          domain: null,
+          industry: 'Pharma',
+          status: 'lead',
+          ownerId: null,
+          notes: null,
+        },
+        { transaction },
+      )
+      for (let index = 0; index < 30; index += 1) {
+        await models.Deal.create(
+          {
+            name: `Deal ${String(index).padStart(2, '0')}`,
+            customerId: customer.get().id,
+            contactId: null,
+            stage: index % 2 === 0 ? 'proposal' : 'won',
+            valueCents: 100_000 + index,
+            currency: 'USD',
+            expectedCloseDate: '2026-04-01',
+            ownerId: acme.members.member.userId,
+            closedAt: index % 2 === 0 ? null : new Date('2026-02-01T00:00:00Z'),
+          },
+          { transaction },
+        )
+      }
+    },
+  )
   await database.withTenant({ workspaceId: globex.id }, ({ models, transaction }) =>
     models.Customer.create(
-      { name: 'Globex Secret Customer', domain: null, industry: null, status: 'active', ownerId: null, notes: null },
+      {
+        name: 'Globex Secret Customer',
+        domain: null,
+        industry: null,
+        status: 'active',
+        ownerId: null,
+        notes: null,
+      },
       { transaction },
     ),
   )
@@ -95,13 +119,19 @@ describe('authentication', () => {
 
   it('rejects a key whose secret is wrong even when the prefix is real', async () => {
     const forged = `${acme.apiKey.slice(0, 17)}${'B'.repeat(43)}`
-    const response = await request(app).get('/v1/customers').set('Authorization', `Bearer ${forged}`).set('X-Nereid-User', acme.members.owner.email)
+    const response = await request(app)
+      .get('/v1/customers')
+      .set('Authorization', `Bearer ${forged}`)
+      .set('X-Nereid-User', acme.members.owner.email)
     expect(response.status).toBe(401)
   })
 
   it('rejects a revoked key with 401', async () => {
     const revoked = await createTestWorkspace({ database: testDatabase.database, slug: 'revoked' })
-    const before = await request(app).get('/v1/customers').set('Authorization', `Bearer ${revoked.apiKey}`).set('X-Nereid-User', revoked.members.owner.email)
+    const before = await request(app)
+      .get('/v1/customers')
+      .set('Authorization', `Bearer ${revoked.apiKey}`)
+      .set('X-Nereid-User', revoked.members.owner.email)
     expect(before.status).toBe(200)
     const keyId = await testDatabase.database.withSystem(async ({ models, transaction }) => {
       const row = await models.ApiKey.findOne({ where: { workspaceId: revoked.id }, transaction })
@@ -110,7 +140,10 @@ describe('authentication', () => {
     await testDatabase.database.withTenant({ workspaceId: revoked.id }, (tenant) =>
       revokeApiKey(tenant, { id: keyId, clock: fixedClock(new Date()) }),
     )
-    const after = await request(app).get('/v1/customers').set('Authorization', `Bearer ${revoked.apiKey}`).set('X-Nereid-User', revoked.members.owner.email)
+    const after = await request(app)
+      .get('/v1/customers')
+      .set('Authorization', `Bearer ${revoked.apiKey}`)
+      .set('X-Nereid-User', revoked.members.owner.email)
     expect(after.status).toBe(401)
     expect(after.body.error.message).toMatch(/revoked/)
   })
@@ -136,7 +169,7 @@ describe('authentication', () => {
 })
 
 describe('record lists', () => {
-  it('lists only the key\'s workspace records', async () => {
+  it("lists only the key's workspace records", async () => {
     const response = await asAcme('/v1/customers')
     expect(response.status).toBe(200)
     const names = response.body.data.map((customer: { name: string }) => customer.name)
@@ -146,7 +179,9 @@ describe('record lists', () => {
 
   it('searches with ?q= case-insensitively and treats % and _ literally', async () => {
     expect((await asAcme('/v1/customers?q=initECH')).body.data).toHaveLength(1)
-    expect((await asAcme('/v1/customers?q=100%25')).body.data.map((row: { name: string }) => row.name)).toEqual(['Umbrella 100% Corp'])
+    expect(
+      (await asAcme('/v1/customers?q=100%25')).body.data.map((row: { name: string }) => row.name),
+    ).toEqual(['Umbrella 100% Corp'])
     expect((await asAcme('/v1/customers?q=%25')).body.data).toHaveLength(1)
     expect((await asAcme('/v1/customers?q=_')).body.data).toHaveLength(0)
   })
@@ -186,11 +221,14 @@ describe('record lists', () => {
     expect(response.body.error.message).toMatch(message)
   })
 
-  it.each(['contacts', 'customers', 'prospects', 'deals', 'tasks', 'campaigns'])('serves /v1/%s', async (kind) => {
-    const response = await asAcme(`/v1/${kind}`)
-    expect(response.status).toBe(200)
-    expect(Array.isArray(response.body.data)).toBe(true)
-  })
+  it.each(['contacts', 'customers', 'prospects', 'deals', 'tasks', 'campaigns'])(
+    'serves /v1/%s',
+    async (kind) => {
+      const response = await asAcme(`/v1/${kind}`)
+      expect(response.status).toBe(200)
+      expect(Array.isArray(response.body.data)).toBe(true)
+    },
+  )
 })
 
 describe('errors', () => {

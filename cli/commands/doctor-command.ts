@@ -1,4 +1,4 @@
-import { type Config, ConfigError, createLogger, loadConfig } from '../../core/index.ts'
+import { type Config, ConfigError, createLogger, describeDatabaseUrl, loadConfig } from '../../core/index.ts'
 import { openDatabase } from '../../db/index.ts'
 import type { CommandEnvironment } from '../runtime.ts'
 
@@ -36,7 +36,7 @@ export async function doctor({ environment, envFile, output }: CommandEnvironmen
     const database = await openDatabase({ config, logger: createLogger({ level: 'silent' }) })
     try {
       const { executed, pending } = await database.migrator.status()
-      line('connection', `ok (${database.url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')})`)
+      line('connection', `ok (${describeDatabaseUrl(database.url)})`)
       line(
         'migrations',
         pending.length === 0

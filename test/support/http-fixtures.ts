@@ -11,18 +11,30 @@ export interface TestWorkspace {
 }
 
 /** A workspace with one member per role and an API key, for HTTP tests. */
-export async function createTestWorkspace({ database, slug }: { database: Database; slug: string }): Promise<TestWorkspace> {
+export async function createTestWorkspace({
+  database,
+  slug,
+}: {
+  database: Database
+  slug: string
+}): Promise<TestWorkspace> {
   const { workspace, members } = await database.withSystem(async (system) => {
     const created = await createWorkspace(system, { name: `Workspace ${slug}`, slug })
     const added = {} as TestWorkspace['members']
     for (const role of ['owner', 'admin', 'member', 'viewer'] as const) {
-      const member = await addMember(system, { workspaceId: created.id, email: `${role}@${slug}.test`, name: `${role} of ${slug}`, role })
+      const member = await addMember(system, {
+        workspaceId: created.id,
+        email: `${role}@${slug}.test`,
+        name: `${role} of ${slug}`,
+        role,
+      })
       added[role] = { userId: member.userId, email: member.email }
     }
     return { workspace: created, members: added }
   })
-  const key = await database.withTenant({ workspaceId: workspace.id, userId: members.owner.userId }, (tenant) =>
-    createApiKey(tenant, { name: 'test key' }),
+  const key = await database.withTenant(
+    { workspaceId: workspace.id, userId: members.owner.userId },
+    (tenant) => createApiKey(tenant, { name: 'test key' }),
   )
   return { id: workspace.id, slug, apiKey: key.key, members }
 }

@@ -39,7 +39,8 @@ export async function createTestDatabase({
     const url = new URL(serverUrl)
     url.pathname = `/${name}`
     databaseUrl = url.toString()
-    dropDatabase = () => withAdminClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
+    dropDatabase = () =>
+      withAdminClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
   }
   const database = await openDatabase({
     config: { databaseUrl, databasePoolMax: 5, dataDir: '', embeddedPostgresPort: 0 },

@@ -1,0 +1,237 @@
+import { randomBytes } from 'node:crypto'
+import { QueryTypes } from 'sequelize'
+import type { SystemTransaction } from '../../db/index.ts'
+
+/**
+ * Fixture rows for every tenant table, used by the tenant isolation suite
+ * (test/tenant-isolation.test.ts). That suite discovers tenant tables from the catalog (every
+ * table in `public` with a `workspace_id` column) and fails for any table without a factory here,
+ * so a new tenant table cannot skip the isolation tests: when you add one, add a factory.
+ */
+
+/** Anything that can run SQL inside a transaction: a tenant or a system transaction. */
+export type SqlExecutor = Pick<SystemTransaction, 'sequelize' | 'transaction'>
+
+/** A workspace created for tests, with an owner who is a member of this workspace only. */
+export interface FixtureWorkspace {
+  id: string
+  slug: string
+  ownerUserId: string
+}
+
+export interface RowFactoryContext {
+  system: SystemTransaction
+  workspace: FixtureWorkspace
+  /** Inserts one new row of another tenant table in the same workspace (via its factory) and returns its id. */
+  parent(table: string): Promise<string>
+  /** A short string that is unique within the test run (names, emails, key prefixes). */
+  unique(): string
+}
+
+/**
+ * Returns the column values of one new, valid row of a tenant table for `workspace`, without
+ * `workspace_id` (added by the caller). Parent rows it needs are created first, in the same
+ * workspace; global prerequisites (users) too.
+ */
+export type RowFactory = (context: RowFactoryContext) => Promise<Record<string, unknown>>
+
+let counter = 0
+function unique(): string {
+  counter += 1
+  return `${counter.toString(36)}${randomBytes(3).toString('hex')}`
+}
+
+/** Runs a statement and returns the rows it produces (SELECT, or any statement with RETURNING). */
+export async function queryRows<Row = Record<string, unknown>>(
+  executor: SqlExecutor,
+  sql: string,
+  replacements: Record<string, unknown> = {},
+): Promise<Row[]> {
+  return (await executor.sequelize.query(sql, {
+    replacements,
+    transaction: executor.transaction,
+    type: QueryTypes.SELECT,
+  })) as Row[]
+}
+
+/** Quotes an identifier that came from the catalog. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+/**
+ * Inserts a row given as column -> value and returns its id. Postgres converts the JSON values to
+ * the column types itself (`jsonb_populate_record`), so one function serves every table.
+ */
+export async function insertRow(
+  executor: SqlExecutor,
+  table: string,
+  values: Record<string, unknown>,
+): Promise<string> {
+  const rows = await queryRows<{ id: string }>(executor, `${insertSql(table, values)} RETURNING id`, {
+    values: JSON.stringify(values),
+  })
+  return rows[0]!.id
+}
+
+/**
+ * Inserts a row without `RETURNING`. Attack tests use this: with `RETURNING`, Postgres also checks
+ * the new row against the SELECT policy, which would hide a missing or too-wide `WITH CHECK`.
+ */
+export async function insertRowQuietly(
+  executor: SqlExecutor,
+  table: string,
+  values: Record<string, unknown>,
+): Promise<void> {
+  await executor.sequelize.query(insertSql(table, values), {
+    replacements: { values: JSON.stringify(values) },
+    transaction: executor.transaction,
+  })
+}
+
+function insertSql(table: string, values: Record<string, unknown>): string {
+  const columns = Object.keys(values).map(quoteIdentifier).join(', ')
+  return `INSERT INTO ${quoteIdentifier(table)} (${columns})
+     SELECT ${columns} FROM jsonb_populate_record(NULL::${quoteIdentifier(table)}, CAST(:values AS jsonb))`
+}
+
+/** Creates a global user (not a member of anything yet). */
+export async function createUser(system: SystemTransaction, { label }: { label: string }): Promise<string> {
+  const rows = await queryRows<{ id: string }>(
+    system,
+    'INSERT INTO users (email, name) VALUES (:email, :name) RETURNING id',
+    { email: `${label}-${unique()}@example.test`, name: `User ${label}` },
+  )
+  return rows[0]!.id
+}
+
+/** Makes a user a member of a workspace. */
+export async function addMembership(
+  system: SystemTransaction,
+  { workspaceId, userId, role = 'member' }: { workspaceId: string; userId: string; role?: string },
+): Promise<void> {
+  await queryRows(
+    system,
+    'INSERT INTO workspace_members (workspace_id, user_id, role) VALUES (:workspaceId, :userId, :role) RETURNING id',
+    { workspaceId, userId, role },
+  )
+}
+
+/** Creates a workspace and its owner (a user who is a member of this workspace only). */
+export async function createFixtureWorkspace(
+  system: SystemTransaction,
+  { label }: { label: string },
+): Promise<FixtureWorkspace> {
+  const slug = `${label}-${unique()}`
+  const rows = await queryRows<{ id: string }>(
+    system,
+    'INSERT INTO workspaces (name, slug) VALUES (:name, :slug) RETURNING id',
+    { name: `Workspace ${label}`, slug },
+  )
+  const id = rows[0]!.id
+  const ownerUserId = await createUser(system, { label: `${label}-owner` })
+  await addMembership(system, { workspaceId: id, userId: ownerUserId, role: 'owner' })
+  return { id, slug, ownerUserId }
+}
+
+/** One factory per tenant table. Keep it in step with the migrations. */
+export const tenantRowFactories: Record<string, RowFactory> = {
+  workspace_members: async ({ system, workspace }) => ({
+    user_id: await createUser(system, { label: `member-of-${workspace.slug}` }),
+    role: 'member',
+  }),
+  api_keys: async ({ workspace }) => ({
+    name: `Key ${unique()}`,
+    prefix: `${unique()}${'0'.repeat(12)}`.slice(0, 12),
+    key_hash: randomBytes(32).toString('hex'),
+    created_by_id: workspace.ownerUserId,
+  }),
+  audit_logs: async ({ workspace }) => ({
+    actor_type: 'user',
+    actor_user_id: workspace.ownerUserId,
+    action: 'fixture.created',
+    target_type: 'workspace',
+    target_id: workspace.id,
+    metadata: { fixture: true },
+  }),
+  customers: async ({ workspace }) => ({
+    name: `Customer ${unique()}`,
+    domain: 'example.test',
+    status: 'active',
+    owner_id: workspace.ownerUserId,
+  }),
+  contacts: async ({ workspace, parent }) => ({
+    first_name: 'Ada',
+    last_name: `Contact ${unique()}`,
+    email: `contact-${unique()}@example.test`,
+    customer_id: await parent('customers'),
+    owner_id: workspace.ownerUserId,
+  }),
+  prospects: async ({ workspace, parent }) => ({
+    name: `Prospect ${unique()}`,
+    contact_id: await parent('contacts'),
+    stage: 'contacted',
+    score: 40,
+    owner_id: workspace.ownerUserId,
+  }),
+  deals: async ({ workspace, parent }) => ({
+    name: `Deal ${unique()}`,
+    customer_id: await parent('customers'),
+    contact_id: await parent('contacts'),
+    stage: 'proposal',
+    value_cents: 125_000,
+    owner_id: workspace.ownerUserId,
+  }),
+  crm_interactions: async ({ workspace, parent }) => ({
+    type: 'call',
+    deal_id: await parent('deals'),
+    user_id: workspace.ownerUserId,
+    summary: 'Discussed the proposal.',
+  }),
+  tasks: async ({ workspace, parent }) => ({
+    title: `Task ${unique()}`,
+    status: 'todo',
+    priority: 'high',
+    assignee_id: workspace.ownerUserId,
+    created_by_id: workspace.ownerUserId,
+    deal_id: await parent('deals'),
+  }),
+  campaigns: async ({ workspace }) => ({
+    name: `Campaign ${unique()}`,
+    subject: 'Hello',
+    body: 'Hello there',
+    created_by_id: workspace.ownerUserId,
+  }),
+  campaign_recipients: async ({ parent }) => ({
+    campaign_id: await parent('campaigns'),
+    contact_id: await parent('contacts'),
+  }),
+}
+
+/** The values of one new valid row of `table` in `workspace`, including `workspace_id`. */
+export async function buildTenantRow(
+  system: SystemTransaction,
+  { table, workspace }: { table: string; workspace: FixtureWorkspace },
+): Promise<Record<string, unknown>> {
+  const factory = tenantRowFactories[table]
+  if (!factory) {
+    throw new Error(
+      `No fixture factory for tenant table "${table}": add one to tenantRowFactories in test/support/tenant-fixtures.ts.`,
+    )
+  }
+  const values = await factory({
+    system,
+    workspace,
+    unique,
+    parent: (parentTable) => createTenantRow(system, { table: parentTable, workspace }),
+  })
+  return { ...values, workspace_id: workspace.id }
+}
+
+/** Inserts one new valid row of `table` in `workspace` (as the system) and returns its id. */
+export async function createTenantRow(
+  system: SystemTransaction,
+  { table, workspace }: { table: string; workspace: FixtureWorkspace },
+): Promise<string> {
+  return insertRow(system, table, await buildTenantRow(system, { table, workspace }))
+}
