@@ -101,6 +101,12 @@ describe('health', () => {
     const hostile = await request(app).get('/healthz').set('X-Request-Id', 'bad id with spaces <script>')
     expect(hostile.headers['x-request-id']).not.toContain('script')
   })
+
+  it('sends security headers and does not advertise the framework', async () => {
+    const response = await request(app).get('/healthz')
+    expect(response.headers['x-content-type-options']).toBe('nosniff')
+    expect(response.headers['x-powered-by']).toBeUndefined()
+  })
 })
 
 describe('authentication', () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import express, { type Express } from 'express'
+import helmet from 'helmet'
 import { pinoHttp } from 'pino-http'
 import type { Clock, Logger } from '../../core/index.ts'
 import type { Database } from '../../db/index.ts'
@@ -21,6 +22,8 @@ export function createHttpApp({ database, logger, clock }: CreateHttpAppOptions)
   const app = express()
   app.disable('x-powered-by')
   app.set('trust proxy', 'loopback')
+  // Standard security headers (nosniff, frame-ancestors, HSTS behind TLS, ...).
+  app.use(helmet())
   app.use(
     pinoHttp({
       logger,
