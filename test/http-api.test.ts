@@ -238,6 +238,16 @@ describe('record lists', () => {
 })
 
 describe('errors', () => {
+  it('answers an oversized body with 413 before doing any work', async () => {
+    const response = await request(app)
+      .post('/v1/customers')
+      .set('Authorization', `Bearer ${acme.apiKey}`)
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ text: 'x'.repeat(2 * 1024 * 1024) }))
+    expect(response.status).toBe(413)
+    expect(response.body.error.code).toBe('payload_too_large')
+  })
+
   it('answers unknown routes with a JSON 404', async () => {
     const response = await request(app).get('/nope')
     expect(response.status).toBe(404)
