@@ -12,6 +12,11 @@ export interface WorkspaceSummary {
   timeZone: string
 }
 
+/** True for a record id (uuid); lets one argument take either an id or a slug/email. */
+function looksLikeId(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
+}
+
 /** Lower-case, dash-separated slug from a name ("Acme Corp." -> "acme-corp"). */
 export function slugify(name: string): string {
   const slug = name
@@ -67,7 +72,7 @@ export async function findWorkspace(
   { transaction, models }: SystemTransaction,
   { idOrSlug }: { idOrSlug: string },
 ): Promise<WorkspaceSummary | undefined> {
-  const isId = /^[0-9a-f-]{36}$/i.test(idOrSlug)
+  const isId = looksLikeId(idOrSlug)
   const workspace = await models.Workspace.findOne({
     where: isId ? { id: idOrSlug } : { slug: idOrSlug },
     transaction,
@@ -144,7 +149,7 @@ export async function findMember(
   { idOrEmail }: { idOrEmail: string },
 ): Promise<MemberSummary | undefined> {
   const value = idOrEmail.trim()
-  const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
+  const byId = looksLikeId(value)
   const [rows] = (await sequelize.query(
     `SELECT u.id AS "userId", u.email, u.name, m.role
        FROM workspace_members m JOIN users u ON u.id = m.user_id
