@@ -33,3 +33,33 @@ export const recipientStatuses = [
   'unsubscribed',
 ] as const
 export const auditActorTypes = ['user', 'api_key', 'assistant', 'system'] as const
+
+export const toolRisks = ['read', 'write', 'bulk', 'external', 'destructive'] as const
+export type ToolRisk = (typeof toolRisks)[number]
+export const toolCategories = ['crm', 'tasks', 'campaigns'] as const
+export type ToolCategory = (typeof toolCategories)[number]
+export const autonomyModes = ['auto', 'ask', 'off'] as const
+export type AutonomyMode = (typeof autonomyModes)[number]
+export const autonomyScopeTypes = ['tool', 'category', 'risk'] as const
+export type AutonomyScopeType = (typeof autonomyScopeTypes)[number]
+export const actionChannels = ['api', 'widget', 'slack', 'cli', 'insight'] as const
+export type ActionChannel = (typeof actionChannels)[number]
+export const pendingActionStatuses = [
+  'pending',
+  'approved',
+  'rejected',
+  'expired',
+  'executing',
+  'executed',
+  'failed',
+] as const
+export type PendingActionStatus = (typeof pendingActionStatuses)[number]
+export const actionHistoryStatuses = [
+  'executed',
+  'rejected',
+  'denied',
+  'failed',
+  'expired',
+  'undone',
+] as const
+export type ActionHistoryStatus = (typeof actionHistoryStatuses)[number]

@@ -31,7 +31,7 @@ const testDatabase = await createTestDatabase()
 const { database } = testDatabase
 
 /** Tables whose rows the app may add and read but never change or remove. */
-const appendOnlyTables = new Set(['audit_logs'])
+const appendOnlyTables = new Set(['audit_logs', 'action_history'])
 
 const tenantTables = await database
   .withSystem((system) =>

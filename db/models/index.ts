@@ -122,6 +122,47 @@ export interface CampaignRecipientAttributes extends TenantRowAttributes {
   statusChangedAt: Date | null
 }
 
+export interface AutonomyPreferenceAttributes extends TenantRowAttributes {
+  userId: string | null
+  scopeType: string
+  scope: string
+  mode: string
+  setById: string | null
+}
+export interface PendingActionAttributes extends TenantRowAttributes {
+  tool: string
+  input: Record<string, unknown>
+  inputHash: string
+  summary: string
+  risk: string
+  requestedById: string | null
+  channel: string
+  conversationId: string | null
+  messageId: string | null
+  status: string
+  expiresAt: Date
+  decidedById: string | null
+  decidedAt: Date | null
+  result: unknown
+  error: string | null
+}
+export interface ActionHistoryAttributes extends TenantRowAttributes {
+  actorUserId: string | null
+  tool: string
+  risk: string
+  input: Record<string, unknown>
+  status: string
+  resultSummary: string | null
+  result: unknown
+  error: string | null
+  durationMs: number | null
+  channel: string
+  conversationId: string | null
+  pendingActionId: string | null
+  undoState: unknown
+  undoesActionId: string | null
+}
+
 const text = (allowNull = true) => ({ type: DataTypes.TEXT, allowNull })
 const uuid = (allowNull = true) => ({ type: DataTypes.UUID, allowNull })
 const timestamp = (allowNull = true) => ({ type: DataTypes.DATE, allowNull })
@@ -141,6 +182,9 @@ export interface Models {
   Task: TenantModel<TaskAttributes>
   Campaign: TenantModel<CampaignAttributes>
   CampaignRecipient: TenantModel<CampaignRecipientAttributes>
+  AutonomyPreference: TenantModel<AutonomyPreferenceAttributes>
+  PendingAction: TenantModel<PendingActionAttributes>
+  ActionHistory: TenantModel<ActionHistoryAttributes>
 }
 
 /** Defines the models on a Sequelize instance. The schema itself comes from migrations, never `sync()`. */
@@ -282,6 +326,46 @@ export function defineModels(sequelize: Sequelize): Models {
       contactId: uuid(false),
       status: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'pending' },
       statusChangedAt: timestamp(),
+    }),
+    AutonomyPreference: tenant('AutonomyPreference', 'user_autonomy_preferences', {
+      userId: uuid(),
+      scopeType: text(false),
+      scope: text(false),
+      mode: text(false),
+      setById: uuid(),
+    }),
+    PendingAction: tenant('PendingAction', 'pending_actions', {
+      tool: text(false),
+      input: { type: DataTypes.JSONB, allowNull: false },
+      inputHash: text(false),
+      summary: text(false),
+      risk: text(false),
+      requestedById: uuid(),
+      channel: text(false),
+      conversationId: uuid(),
+      messageId: text(),
+      status: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'pending' },
+      expiresAt: timestamp(false),
+      decidedById: uuid(),
+      decidedAt: timestamp(),
+      result: { type: DataTypes.JSONB, allowNull: true },
+      error: text(),
+    }),
+    ActionHistory: tenant('ActionHistory', 'action_history', {
+      actorUserId: uuid(),
+      tool: text(false),
+      risk: text(false),
+      input: { type: DataTypes.JSONB, allowNull: false },
+      status: text(false),
+      resultSummary: text(),
+      result: { type: DataTypes.JSONB, allowNull: true },
+      error: text(),
+      durationMs: { type: DataTypes.INTEGER, allowNull: true },
+      channel: text(false),
+      conversationId: uuid(),
+      pendingActionId: uuid(),
+      undoState: { type: DataTypes.JSONB, allowNull: true },
+      undoesActionId: uuid(),
     }),
   }
 }

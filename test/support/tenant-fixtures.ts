@@ -206,6 +206,33 @@ export const tenantRowFactories: Record<string, RowFactory> = {
     campaign_id: await parent('campaigns'),
     contact_id: await parent('contacts'),
   }),
+  user_autonomy_preferences: async ({ workspace }) => ({
+    user_id: workspace.ownerUserId,
+    scope_type: 'tool',
+    scope: `tool_${unique().replace(/[^a-z]/g, 'x')}`,
+    mode: 'auto',
+    set_by_id: workspace.ownerUserId,
+  }),
+  pending_actions: async ({ workspace }) => ({
+    tool: 'create_task',
+    input: { title: 'Follow up' },
+    input_hash: randomBytes(32).toString('hex'),
+    summary: 'Create task "Follow up"',
+    risk: 'write',
+    requested_by_id: workspace.ownerUserId,
+    channel: 'api',
+    expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+  }),
+  action_history: async ({ workspace, parent }) => ({
+    actor_user_id: workspace.ownerUserId,
+    tool: 'create_task',
+    risk: 'write',
+    input: { title: 'Follow up' },
+    status: 'executed',
+    result_summary: 'Created task "Follow up"',
+    channel: 'api',
+    pending_action_id: await parent('pending_actions'),
+  }),
 }
 
 /** The values of one new valid row of `table` in `workspace`, including `workspace_id`. */
