@@ -10,6 +10,8 @@ export const errorStatusByCode = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  ambiguous_reference: 409,
+  expired: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

@@ -9,5 +9,6 @@ export {
   type LoadConfigOptions,
   loadConfig,
 } from './config.ts'
+export { createInProcessEventBus, type EventBus, type EventListener, type NereidEvent } from './event-bus.ts'
 export { type IdGenerator, randomIds } from './ids.ts'
 export { type CreateLoggerOptions, createLogger, type Logger, redactedLogPaths } from './logger.ts'

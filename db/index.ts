@@ -19,6 +19,7 @@ export {
   migrationsTable,
 } from './migrator.ts'
 export type { Models } from './models/index.ts'
+export { createPostgresEventBus } from './postgres-event-bus.ts'
 export * from './queries/index.ts'
 export {
   appRole,

@@ -1,4 +1,23 @@
 export {
+  type ActionHistoryRecord,
+  type AutonomyPreferenceRecord,
+  claimPendingAction,
+  countConsecutiveApprovals,
+  createPendingAction,
+  expirePendingActions,
+  findActionHistory,
+  findPendingAction,
+  finishPendingAction,
+  listActionHistory,
+  listAutonomyPreferences,
+  listPendingActions,
+  type NewActionHistory,
+  type NewPendingAction,
+  type PendingActionRecord,
+  recordActionHistory,
+  setAutonomyPreference,
+} from './actions.ts'
+export {
   type ApiKeySummary,
   type ApiKeyVerdict,
   type CreatedApiKey,
@@ -8,6 +27,23 @@ export {
   verifyApiKey,
 } from './api-keys.ts'
 export { type AuditEntry, recordAudit } from './audit-logs.ts'
+export {
+  createRecord,
+  createRecords,
+  deleteRecord,
+  deleteRecords,
+  findRecord,
+  findRecords,
+  type PlainRecord,
+  type RecordChange,
+  type RecordKindName,
+  recordKindModels,
+  requireRecord,
+  sameValue,
+  searchRecordsByText,
+  translateDatabaseError,
+  updateRecord,
+} from './record-store.ts'
 export {
   type ListRecordsOptions,
   listRecords,
