@@ -11,9 +11,10 @@
  */
 import type { AddressInfo } from 'node:net'
 import { createHttpApp } from '../adapters/index.ts'
-import { createLogger, fixedClock } from '../core/index.ts'
+import { createInProcessEventBus, createLogger, fixedClock } from '../core/index.ts'
 import { createApiKey, listMembers, listRecords, seedDemoWorkspace } from '../db/index.ts'
 import { createTestDatabase } from '../test/support/test-database.ts'
+import { allTools, createToolService } from '../tools/index.ts'
 import { type Measurement, measure } from './measure.ts'
 
 if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL
@@ -26,7 +27,10 @@ const owner = (await database.withTenant({ workspaceId: workspace.id }, (tenant)
 const key = await database.withTenant({ workspaceId: workspace.id, userId: owner.userId }, (tenant) =>
   createApiKey(tenant, { name: 'bench' }),
 )
-const app = createHttpApp({ database, logger: createLogger({ level: 'silent' }), clock })
+const logger = createLogger({ level: 'silent' })
+const bus = createInProcessEventBus()
+const toolService = createToolService({ database, tools: allTools, clock, bus, logger })
+const app = createHttpApp({ database, logger, clock, toolService })
 const server = app.listen(0, '127.0.0.1')
 await new Promise((resolve) => server.once('listening', resolve))
 const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`

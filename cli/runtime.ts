@@ -2,12 +2,15 @@ import {
   AppError,
   type Clock,
   type Config,
+  createInProcessEventBus,
   createLogger,
+  type EventBus,
   type Logger,
   loadConfig,
   systemClock,
 } from '../core/index.ts'
-import { type Database, openDatabase } from '../db/index.ts'
+import { createPostgresEventBus, type Database, openDatabase } from '../db/index.ts'
+import { allTools, createToolService, type ToolService } from '../tools/index.ts'
 
 /** Where CLI commands write for people; injected so tests can read it. */
 export interface Output {
@@ -93,4 +96,32 @@ export async function ensureMigrated({
       `The database has ${pending.length} pending migration(s): ${pending.join(', ')}. ` +
       'Run "nereid migrate" (npm run db:migrate) first, or start with "nereid serve --migrate".',
   })
+}
+
+export interface Services {
+  bus: EventBus
+  toolService: ToolService
+  close(): Promise<void>
+}
+
+/**
+ * The long-lived services of a serving process. The event bus is Postgres LISTEN/NOTIFY with a real
+ * server (so several web processes see each other's decisions) and in-process with the embedded
+ * database (one process).
+ */
+export async function createServices({
+  database,
+  logger,
+  clock,
+}: {
+  database: Database
+  logger: Logger
+  clock: Clock
+}): Promise<Services> {
+  const bus =
+    database.mode === 'postgres'
+      ? await createPostgresEventBus({ url: database.url, logger })
+      : createInProcessEventBus()
+  const toolService = createToolService({ database, tools: allTools, clock, bus, logger })
+  return { bus, toolService, close: () => bus.close() }
 }

@@ -228,8 +228,17 @@ export function createToolService({
           })) as [{ name: string }[], unknown]
         )[0]
       : []
+    const by = decider ? ` by ${decider.name}` : ''
+    const described: Record<string, string> = {
+      executing: `approved${by}`,
+      executed: `approved${by}`,
+      approved: `approved${by}`,
+      failed: `approved${by} and failed`,
+      rejected: `rejected${by}`,
+      expired: 'expired',
+    }
     return new AppError(action.status === 'expired' ? 'expired' : 'conflict', {
-      message: `This action was already ${action.status === 'executing' ? 'approved' : action.status}${decider ? ` by ${decider.name}` : ''}.`,
+      message: `This action was already ${described[action.status] ?? action.status}.`,
       details: { decided: true, status: action.status, decidedBy: action.decidedById },
     })
   }

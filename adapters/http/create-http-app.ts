@@ -4,21 +4,24 @@ import helmet from 'helmet'
 import { pinoHttp } from 'pino-http'
 import type { Clock, Logger } from '../../core/index.ts'
 import type { Database } from '../../db/index.ts'
+import type { ToolService } from '../../tools/index.ts'
 import { authenticateApiKey } from './authenticate.ts'
 import { errorHandler, notFoundHandler } from './error-handler.ts'
 import { createHealthRoutes } from './routes/health-routes.ts'
 import { createRecordRoutes } from './routes/record-routes.ts'
+import { createToolRoutes } from './routes/tool-routes.ts'
 
 export interface CreateHttpAppOptions {
   database: Database
   logger: Logger
   clock: Clock
+  toolService: ToolService
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** The express application: health, the authenticated `/v1` API, one error handler. */
-export function createHttpApp({ database, logger, clock }: CreateHttpAppOptions): Express {
+export function createHttpApp({ database, logger, clock, toolService }: CreateHttpAppOptions): Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('trust proxy', 'loopback')
@@ -44,7 +47,12 @@ export function createHttpApp({ database, logger, clock }: CreateHttpAppOptions)
   )
   app.use(express.json({ limit: '1mb' }))
   app.use(createHealthRoutes({ database }))
-  app.use('/v1', authenticateApiKey({ database, clock }), createRecordRoutes({ database }))
+  app.use(
+    '/v1',
+    authenticateApiKey({ database, clock }),
+    createRecordRoutes({ database }),
+    createToolRoutes({ toolService }),
+  )
   app.use(notFoundHandler)
   app.use(errorHandler)
   return app

@@ -1,6 +1,12 @@
 import { createHttpApp, type RunningHttpServer, startHttpServer } from '../../adapters/index.ts'
 import { ensureDemoWorkspace } from '../demo-workspace.ts'
-import { type CommandEnvironment, ensureMigrated, openRuntime } from '../runtime.ts'
+import {
+  type CommandEnvironment,
+  createServices,
+  ensureMigrated,
+  openRuntime,
+  type Services,
+} from '../runtime.ts'
 
 export interface ServeOptions {
   migrate: boolean
@@ -26,12 +32,14 @@ export async function serve(
   const runtime = await openRuntime(commandEnvironment, { quiet: false })
   const { config, database, logger } = runtime
   let server: RunningHttpServer | undefined
+  let services: Services | undefined
   try {
     await ensureMigrated({ database, allowMigrate: options.migrate, output })
     const demo = options.demo
       ? await ensureDemoWorkspace({ database, clock, dataDir: config.dataDir })
       : undefined
-    const app = createHttpApp({ database, logger, clock })
+    services = await createServices({ database, logger, clock })
+    const app = createHttpApp({ database, logger, clock, toolService: services.toolService })
     server = await startHttpServer({ app, host: config.host, port: options.port ?? config.port })
     const seconds = ((performance.now() - startedAt) / 1000).toFixed(1)
     output.log('')
@@ -52,14 +60,17 @@ export async function serve(
     output.log('')
   } catch (error) {
     await server?.close()
+    await services?.close()
     await runtime.close()
     throw error
   }
   const runningServer = server
+  const runningServices = services
   return {
     url: runningServer.url,
     async stop() {
       await runningServer.close()
+      await runningServices.close()
       await runtime.close()
     },
   }

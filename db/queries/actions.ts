@@ -265,12 +265,12 @@ export async function countConsecutiveApprovals(
   if (tools.length === 0) return {}
   const rows = (await sequelize.query(
     `SELECT tool, status FROM (
-       SELECT tool, status, decided_at,
-              row_number() OVER (PARTITION BY tool ORDER BY decided_at DESC) AS position
+       SELECT tool, status, decided_at, created_at,
+              row_number() OVER (PARTITION BY tool ORDER BY decided_at DESC, created_at DESC) AS position
          FROM pending_actions
         WHERE requested_by_id = :userId AND tool IN (:tools) AND decided_at IS NOT NULL
           AND status IN ('executing', 'executed', 'failed', 'approved', 'rejected')
-     ) recent WHERE position <= :window ORDER BY tool, decided_at DESC`,
+     ) recent WHERE position <= :window ORDER BY tool, position`,
     { replacements: { userId, tools, window }, transaction, type: QueryTypes.SELECT },
   )) as { tool: string; status: string }[]
   const streaks: Record<string, number> = {}

@@ -1,7 +1,8 @@
 import type { Express } from 'express'
 import { createHttpApp } from '../../adapters/index.ts'
-import { type Clock, createLogger, fixedClock } from '../../core/index.ts'
+import { type Clock, createInProcessEventBus, createLogger, fixedClock } from '../../core/index.ts'
 import { addMember, createApiKey, createWorkspace, type Database, type MemberRole } from '../../db/index.ts'
+import { allTools, createToolService } from '../../tools/index.ts'
 
 export interface TestWorkspace {
   id: string
@@ -47,5 +48,13 @@ export function createTestApp({
   database: Database
   clock?: Clock
 }): Express {
-  return createHttpApp({ database, logger: createLogger({ level: 'silent' }), clock })
+  const logger = createLogger({ level: 'silent' })
+  const toolService = createToolService({
+    database,
+    tools: allTools,
+    clock,
+    bus: createInProcessEventBus(),
+    logger,
+  })
+  return createHttpApp({ database, logger, clock, toolService })
 }
