@@ -89,21 +89,70 @@ await compare(
   },
 )
 
+// Tools: the policy check (preferences read), prepare, and the history write, against a bare
+// execute of the same tool in one tenant transaction.
+await toolService.setAutonomy({
+  actor: { ...context, role: 'owner', channel: 'api' },
+  settings: [{ scopeType: 'tool', scope: 'create_task', mode: 'auto' }],
+})
+const actor = { ...context, role: 'owner' as const, channel: 'api' as const }
+const createTask = allTools.find((tool) => tool.name === 'create_task')!
+const searchContacts = allTools.find((tool) => tool.name === 'search_contacts')!
+const toolContext = (tenant: Parameters<Parameters<typeof database.withTenant>[1]>[0]) => ({
+  tenant,
+  actor: { userId: owner.userId },
+  clock,
+})
+let taskNumber = 0
+await compare(
+  {
+    name: 'create_task bare execute (floor)',
+    operation: () =>
+      database.withTenant(context, (tenant) =>
+        createTask.execute(toolContext(tenant), { title: `Bench task ${taskNumber++}`, priority: 'medium' }),
+      ),
+  },
+  {
+    name: 'create_task via policy + history (invoke)',
+    operation: () =>
+      toolService.invoke({ actor, name: 'create_task', input: { title: `Bench task ${taskNumber++}` } }),
+  },
+)
+await compare(
+  {
+    name: 'search_contacts bare execute (floor)',
+    operation: () =>
+      database.withTenant(context, (tenant) =>
+        searchContacts.execute(toolContext(tenant), { query: 'an', limit: 20 }),
+      ),
+  },
+  {
+    name: 'search_contacts via policy + history (invoke)',
+    operation: () =>
+      toolService.invoke({ actor, name: 'search_contacts', input: { query: 'an', limit: 20 } }),
+  },
+)
+
 server.close()
+await bus.close()
 await testDatabase.close()
 
 const ratio = (value: number, floor: number) => Math.round((value / floor) * 100) / 100
 console.log(`\nNereid bench (${testDatabase.mode} database, ${runs} runs each, Node ${process.version})\n`)
 console.log(
-  `${'operation'.padEnd(46)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'x floor p50'.padStart(13)}`,
+  `${'operation'.padEnd(50)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'x floor p50'.padStart(13)}${'added ms'.padStart(10)}`,
 )
 for (const { measurement, floor } of pairs) {
-  for (const [row, relative] of [
-    [floor, ''],
-    [measurement, `${ratio(measurement.p50Ms, floor.p50Ms)}`],
+  for (const [row, relative, added] of [
+    [floor, '', ''],
+    [
+      measurement,
+      `${ratio(measurement.p50Ms, floor.p50Ms)}`,
+      `+${(measurement.p50Ms - floor.p50Ms).toFixed(2)}`,
+    ],
   ] as const) {
     console.log(
-      `${row.name.padEnd(46)}${row.p50Ms.toFixed(2).padStart(9)}${row.p95Ms.toFixed(2).padStart(9)}${relative.padStart(13)}`,
+      `${row.name.padEnd(50)}${row.p50Ms.toFixed(2).padStart(9)}${row.p95Ms.toFixed(2).padStart(9)}${relative.padStart(13)}${added.padStart(10)}`,
     )
   }
 }
@@ -121,6 +170,7 @@ for (const { measurement, floor } of pairs) {
       floor_p95_ms: floor.p95Ms,
       ratio_p50: ratio(measurement.p50Ms, floor.p50Ms),
       ratio_p95: ratio(measurement.p95Ms, floor.p95Ms),
+      added_p50_ms: Math.round((measurement.p50Ms - floor.p50Ms) * 1000) / 1000,
     }),
   )
 }
