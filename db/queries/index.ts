@@ -28,6 +28,34 @@ export {
 } from './api-keys.ts'
 export { type AuditEntry, recordAudit } from './audit-logs.ts'
 export {
+  addCampaignRecipients,
+  countCampaignRecipientsByStatus,
+  findExistingContactIds,
+  markPendingRecipientsSent,
+  previewCampaignRecipients,
+  type RecipientAddress,
+  type RecipientPreview,
+  type RecipientSelection,
+} from './campaign-queries.ts'
+export {
+  type ContactSearchRow,
+  type CustomerSearchRow,
+  countDeleteEffects,
+  type DealSearchRow,
+  type DeletableKind,
+  type DeleteEffect,
+  deleteEffects,
+  findDeleteEffects,
+  type InteractionListItem,
+  listInteractions,
+  type ProspectSearchRow,
+  type SearchResult,
+  searchContacts,
+  searchCustomers,
+  searchDeals,
+  searchProspects,
+} from './crm-queries.ts'
+export {
   createRecord,
   createRecords,
   deleteRecord,
@@ -53,6 +81,7 @@ export {
   recordKinds,
   recordListSpecs,
 } from './records.ts'
+export { type ListTasksOptions, listTasks, type TaskList, type TaskListItem } from './task-queries.ts'
 export {
   addMember,
   createWorkspace,

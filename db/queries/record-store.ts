@@ -53,8 +53,14 @@ const readable = (kind: RecordKindName) => kind.replace('_', ' ')
 /** Turns constraint violations into user-facing validation errors (nothing half-written: the transaction rolls back). */
 export function translateDatabaseError(error: unknown, kind: RecordKindName): never {
   if (error instanceof ForeignKeyConstraintError) {
-    const detail = String((error.parent as { detail?: string } | undefined)?.detail ?? '')
-    const column = /\(workspace_id, (\w+)\)/.exec(detail)?.[1] ?? /Key \((\w+)\)/.exec(detail)?.[1]
+    const parent = error.parent as { detail?: string; constraint?: string } | undefined
+    const detail = String(parent?.detail ?? '')
+    // Under row-level security Postgres leaves the key out of the detail ("Key is not present in
+    // table ..."), so the constraint name (<table>_workspace_id_<column>_fkey) is the fallback.
+    const column =
+      /\(workspace_id, (\w+)\)/.exec(detail)?.[1] ??
+      /Key \((\w+)\)/.exec(detail)?.[1] ??
+      /_workspace_id_(\w+?)_fkey$/.exec(String(parent?.constraint ?? ''))?.[1]
     const field = column?.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase())
     throw new AppError('validation_failed', {
       message: field
@@ -129,7 +135,12 @@ export async function findRecords(
   return rows.map(plain)
 }
 
-/** Records whose text attributes contain `text` (case-insensitive), best for name resolution. */
+/**
+ * Records where every word of `text` appears (case-insensitive) in at least one of the text
+ * attributes, best for name resolution. Word by word, so a full name ("Ada Lovelace") finds the
+ * contact whose first name is Ada and last name Lovelace; a single word behaves as a plain
+ * substring search.
+ */
 export async function searchRecordsByText(
   tenant: TenantTransaction,
   {
@@ -139,10 +150,15 @@ export async function searchRecordsByText(
     limit = 10,
   }: { kind: RecordKindName; attributes: string[]; text: string; limit?: number },
 ): Promise<PlainRecord[]> {
-  const pattern = `%${text.trim().replace(/[\\%_]/g, (character) => `\\${character}`)}%`
+  const words = text.trim().split(/\s+/).filter(Boolean)
+  const pattern = (word: string) => `%${word.replace(/[\\%_]/g, (character) => `\\${character}`)}%`
   return findRecords(tenant, {
     kind,
-    where: { [Op.or]: attributes.map((attribute) => ({ [attribute]: { [Op.iLike]: pattern } })) },
+    where: {
+      [Op.and]: words.map((word) => ({
+        [Op.or]: attributes.map((attribute) => ({ [attribute]: { [Op.iLike]: pattern(word) } })),
+      })),
+    },
     limit,
   })
 }

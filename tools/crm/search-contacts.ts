@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { listRecords } from '../../db/index.ts'
+import { searchContacts } from '../../db/index.ts'
 import { quoteName } from '../format.ts'
 import { pageLimit, recordId } from '../shared-schemas.ts'
 import { defineTool } from '../tool-definition.ts'
@@ -11,7 +11,9 @@ export const searchContactsTool = defineTool({
   risk: 'read',
   description:
     'Search the workspace contacts (people) by name, email or job title; optionally only those of one customer. ' +
-    'Returns id, name, email, phone, title and customer id for each match. Use the id with other tools.',
+    'A full name works ("Ada Lovelace"): every word must match the first name, last name, email or title. ' +
+    'Returns id, name, email, phone, title, customer id and name for each match, and the total number of ' +
+    'matches. Use the id with other tools.',
   inputSchema: z.object({
     query: z.string().trim().max(200).optional().describe('Text to look for in names, emails and titles.'),
     customerId: recordId('customer').optional(),
@@ -21,16 +23,10 @@ export const searchContactsTool = defineTool({
     return input.query ? `Search contacts for ${quoteName(input.query)}` : 'List contacts'
   },
   async execute({ tenant }, input) {
-    const page = await listRecords(tenant, {
-      kind: 'contacts',
-      q: input.query,
-      filters: input.customerId ? { customerId: input.customerId } : {},
-      limit: input.limit,
-      offset: 0,
-    })
+    const { rows, total } = await searchContacts(tenant, input)
     return {
-      result: { contacts: page.data, hasMore: page.page.hasMore },
-      resultSummary: `Found ${page.data.length} contact(s)`,
+      result: { contacts: rows, total, hasMore: total > rows.length },
+      resultSummary: `Found ${total} contact(s)${total > rows.length ? `, showing ${rows.length}` : ''}`,
     }
   },
 })

@@ -4,6 +4,7 @@ import { closedDealStages, dealStages, requireRecord, updateRecord } from '../..
 import { formatDay, formatLabel, formatMoney, quoteName } from '../format.ts'
 import { currencyCode, isoDate, moneyCents, recordId } from '../shared-schemas.ts'
 import { defineTool } from '../tool-definition.ts'
+import { requireMember } from './crm-helpers.ts'
 
 /** update_deal: move a deal through the pipeline, change its value, close date or owner. */
 export const updateDealTool = defineTool({
@@ -30,10 +31,14 @@ export const updateDealTool = defineTool({
     ),
   async prepare({ tenant }, input) {
     const deal = await requireRecord(tenant, { kind: 'deal', id: input.dealId })
-    return {
-      input,
-      facts: { name: deal.name, stage: deal.stage, valueCents: deal.valueCents, currency: deal.currency },
+    const facts: Record<string, unknown> = {
+      name: deal.name,
+      stage: deal.stage,
+      valueCents: deal.valueCents,
+      currency: deal.currency,
     }
+    if (input.ownerId) facts.ownerName = (await requireMember(tenant, { userId: input.ownerId })).name
+    return { input, facts }
   },
   summarize(input, facts) {
     const changes: string[] = []
@@ -47,7 +52,7 @@ export const updateDealTool = defineTool({
     }
     if (input.expectedCloseDate) changes.push(`expected close ${formatDay(input.expectedCloseDate)}`)
     if (input.expectedCloseDate === null) changes.push('no expected close date')
-    if (input.ownerId) changes.push('new owner')
+    if (input.ownerId) changes.push(facts.ownerName ? `owner ${String(facts.ownerName)}` : 'new owner')
     const verb = input.stage && input.stage !== facts.stage ? 'Move' : 'Update'
     const value =
       verb === 'Move' && input.valueCents === undefined && typeof facts.valueCents === 'number'

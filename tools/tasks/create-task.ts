@@ -1,9 +1,9 @@
 import { z } from 'zod'
-import { AppError } from '../../core/index.ts'
 import { createRecord, requireRecord, taskPriorities } from '../../db/index.ts'
 import { formatDay, quoteName } from '../format.ts'
 import { isoDateTime, recordId } from '../shared-schemas.ts'
 import { defineTool } from '../tool-definition.ts'
+import { assertDueNotInPast, resolveAssignee } from './task-helpers.ts'
 
 /** create_task: a new to-do, by default for the member asking. */
 export const createTaskTool = defineTool({
@@ -30,21 +30,23 @@ export const createTaskTool = defineTool({
     customerId: recordId('customer').optional(),
   }),
   async prepare({ tenant, clock, actor }, input) {
-    if (input.dueAt && new Date(input.dueAt).getTime() < clock.now().getTime() - 60_000) {
-      throw new AppError('validation_failed', {
-        message: `dueAt ${input.dueAt} is in the past; give a future date.`,
-      })
-    }
+    if (input.dueAt) assertDueNotInPast({ dueAt: input.dueAt, clock })
     const facts: Record<string, unknown> = {}
+    const assignee = await resolveAssignee(tenant, {
+      reference: input.assigneeId ?? actor.userId,
+      actorUserId: actor.userId,
+    })
+    if (assignee.userId !== actor.userId) facts.assigneeName = assignee.name
     if (input.dealId) facts.dealName = (await requireRecord(tenant, { kind: 'deal', id: input.dealId })).name
     if (input.contactId) await requireRecord(tenant, { kind: 'contact', id: input.contactId })
     if (input.customerId) await requireRecord(tenant, { kind: 'customer', id: input.customerId })
-    return { input: { ...input, assigneeId: input.assigneeId ?? actor.userId }, facts }
+    return { input: { ...input, assigneeId: assignee.userId }, facts }
   },
   summarize(input, facts) {
+    const assignee = facts.assigneeName ? ` for ${String(facts.assigneeName)}` : ''
     const due = input.dueAt ? ` due ${formatDay(input.dueAt)}` : ''
-    const deal = facts.dealName ? ` for deal ${quoteName(facts.dealName)}` : ''
-    return `Create ${input.priority} task ${quoteName(input.title)}${deal}${due}`
+    const deal = facts.dealName ? ` about deal ${quoteName(facts.dealName)}` : ''
+    return `Create ${input.priority} task ${quoteName(input.title)}${assignee}${deal}${due}`
   },
   async execute({ tenant, actor }, input) {
     const task = await createRecord(tenant, {
