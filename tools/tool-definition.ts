@@ -19,8 +19,11 @@ export type UndoState =
       before: Record<string, unknown>
       after: Record<string, unknown>
     }
-  /** Records the action created: remove them. */
-  | { type: 'create'; records: { kind: RecordKindName; id: string }[] }
+  /**
+   * Records the action created: remove them. With `updatedAt` (as created), a record someone
+   * changed since is not removed: undo answers 409 instead of discarding their change.
+   */
+  | { type: 'create'; records: { kind: RecordKindName; id: string; updatedAt?: string | Date | undefined }[] }
   /** A record the action deleted: put it back as it was. */
   | { type: 'delete'; kind: RecordKindName; record: Record<string, unknown> & { id: string } }
   /** Several steps, undone in reverse order. */
@@ -61,7 +64,12 @@ export interface ToolDefinition<Input = Record<string, unknown>> {
   prepare?(context: ToolContext, input: Input): Promise<PreparedInput<Input>>
   /** The one-line human summary for approval cards. Pure. */
   summarize(input: Input, facts: Record<string, unknown>): string
-  /** Does the work inside the tenant transaction; throws AppError for anything the caller should see. */
+  /**
+   * Does the work inside the tenant transaction; throws AppError for anything the caller should see.
+   * An approved pending action runs `execute` with the input `prepare` produced when it was asked
+   * for, possibly days later and without running `prepare` again: `execute` must check again the
+   * state it depends on (the record still exists, the campaign is still a draft...).
+   */
   execute(context: ToolContext, input: Input): Promise<ToolOutcome>
   /**
    * Why this tool's effects cannot be undone (e.g. an email left the building); absent when

@@ -126,9 +126,9 @@ export async function addCampaignRecipients(
     selection,
     address,
   }: { campaignId: string; selection: RecipientSelection; address: RecipientAddress },
-): Promise<{ id: string; contactId: string }[]> {
+): Promise<{ id: string; contactId: string; updatedAt: Date }[]> {
   const { where, replacements } = selectionSql(selection)
-  return sequelize.query<{ id: string; contactId: string }>(
+  return sequelize.query<{ id: string; contactId: string; updatedAt: Date }>(
     `INSERT INTO campaign_recipients (workspace_id, campaign_id, contact_id, status)
      SELECT :workspaceId, :campaignId, c.id, 'pending'
        FROM contacts c
@@ -136,7 +136,7 @@ export async function addCampaignRecipients(
       WHERE ${where} AND ${reachableSql[address]}
       ORDER BY c.id
      ON CONFLICT (campaign_id, contact_id) DO NOTHING
-     RETURNING id, contact_id AS "contactId"`,
+     RETURNING id, contact_id AS "contactId", updated_at AS "updatedAt"`,
     { replacements: { ...replacements, workspaceId, campaignId }, transaction, type: QueryTypes.SELECT },
   )
 }

@@ -206,6 +206,7 @@ export const addCampaignRecipientsTool = defineTool({
                   records: added.map((recipient) => ({
                     kind: 'campaign_recipient' as const,
                     id: recipient.id,
+                    updatedAt: recipient.updatedAt,
                   })),
                 },
                 unchangedStatusGuard(campaign),

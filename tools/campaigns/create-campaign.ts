@@ -83,7 +83,10 @@ export const createCampaignTool = defineTool({
       undo: {
         type: 'steps',
         steps: [
-          { type: 'create', records: [{ kind: 'campaign', id: campaign.id }] },
+          {
+            type: 'create',
+            records: [{ kind: 'campaign', id: campaign.id, updatedAt: campaign.updatedAt as Date }],
+          },
           unchangedStatusGuard(campaign),
         ],
       },

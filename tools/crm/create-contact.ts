@@ -75,7 +75,10 @@ export const createContactTool = defineTool({
     return {
       result: { contact: { ...contact, name, customerName: customer?.name ?? null } },
       resultSummary: `Created contact ${quoteName(name)}${customer ? ` at ${customer.name}` : ''}`,
-      undo: { type: 'create', records: [{ kind: 'contact', id: contact.id }] },
+      undo: {
+        type: 'create',
+        records: [{ kind: 'contact', id: contact.id, updatedAt: contact.updatedAt as Date }],
+      },
     }
   },
 })

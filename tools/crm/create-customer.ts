@@ -69,7 +69,10 @@ export const createCustomerTool = defineTool({
     return {
       result: { customer },
       resultSummary: `Created customer ${quoteName(customer.name)}`,
-      undo: { type: 'create', records: [{ kind: 'customer', id: customer.id }] },
+      undo: {
+        type: 'create',
+        records: [{ kind: 'customer', id: customer.id, updatedAt: customer.updatedAt as Date }],
+      },
     }
   },
 })

@@ -95,7 +95,7 @@ export const createDealTool = defineTool({
     return {
       result: { deal: { ...deal, customerName: customer?.name ?? null } },
       resultSummary: `Created deal ${quoteName(deal.name)} (${formatMoney(input.valueCents, input.currency)}, ${formatLabel(input.stage)})`,
-      undo: { type: 'create', records: [{ kind: 'deal', id: deal.id }] },
+      undo: { type: 'create', records: [{ kind: 'deal', id: deal.id, updatedAt: deal.updatedAt as Date }] },
     }
   },
 })

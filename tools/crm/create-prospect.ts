@@ -76,7 +76,10 @@ export const createProspectTool = defineTool({
     return {
       result: { prospect },
       resultSummary: `Created prospect ${quoteName(prospect.name)}`,
-      undo: { type: 'create', records: [{ kind: 'prospect', id: prospect.id }] },
+      undo: {
+        type: 'create',
+        records: [{ kind: 'prospect', id: prospect.id, updatedAt: prospect.updatedAt as Date }],
+      },
     }
   },
 })

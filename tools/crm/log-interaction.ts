@@ -92,7 +92,10 @@ export const logInteractionTool = defineTool({
     return {
       result: { interaction },
       resultSummary: `Logged ${input.type}${target}: ${quoteName(input.summary)}`,
-      undo: { type: 'create', records: [{ kind: 'interaction', id: interaction.id }] },
+      undo: {
+        type: 'create',
+        records: [{ kind: 'interaction', id: interaction.id, updatedAt: interaction.updatedAt as Date }],
+      },
     }
   },
 })

@@ -68,7 +68,7 @@ export const createTaskTool = defineTool({
     return {
       result: { task },
       resultSummary: `Created task ${quoteName(task.title)}`,
-      undo: { type: 'create', records: [{ kind: 'task', id: task.id }] },
+      undo: { type: 'create', records: [{ kind: 'task', id: task.id, updatedAt: task.updatedAt as Date }] },
     }
   },
 })
