@@ -1,3 +1,4 @@
+export { type CampaignStats, campaignStatsFromCounts } from './campaign-stats.ts'
 export {
   type Database,
   type OpenDatabaseOptions,

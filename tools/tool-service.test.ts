@@ -285,12 +285,21 @@ describe('undo', () => {
   })
 
   it('refuses to remove a created record someone changed since, and removes nothing', async () => {
-    const created = await bed.service.invoke({ actor: bed.actor('member2'), name: 'create_task', input: { title: 'Edited later' } })
+    const created = await bed.service.invoke({
+      actor: bed.actor('member2'),
+      name: 'create_task',
+      input: { title: 'Edited later' },
+    })
     const [task] = await taskTitles(bed.workspaceId, 'Edited later')
     await testDatabase.database.withTenant({ workspaceId: bed.workspaceId }, ({ sequelize, transaction }) =>
-      sequelize.query("UPDATE tasks SET priority = 'urgent' WHERE id = :id", { replacements: { id: task!.id }, transaction }),
+      sequelize.query("UPDATE tasks SET priority = 'urgent' WHERE id = :id", {
+        replacements: { id: task!.id },
+        transaction,
+      }),
     )
-    const refused = await failure(bed.service.undo({ actor: bed.actor('member2'), actionId: created.actionId }))
+    const refused = await failure(
+      bed.service.undo({ actor: bed.actor('member2'), actionId: created.actionId }),
+    )
     expect(refused.status).toBe(409)
     expect(refused.message).toMatch(/changed after the action created it/)
     expect(await taskTitles(bed.workspaceId, 'Edited later')).toHaveLength(1)

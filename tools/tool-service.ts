@@ -123,16 +123,17 @@ export function createToolService({
     decidedById?: string
   }): Promise<{ history: ActionHistoryRecord; result: unknown }> {
     const started = performance.now()
+    const claimForExecution = (tenant: TenantTransaction) =>
+      claimPendingAction(tenant, {
+        id: pendingActionId!,
+        status: 'executing',
+        decidedById: decidedById ?? actor.userId,
+        now: clock.now(),
+      })
     try {
       return await database.withTenant(tenantOf(actor), async (tenant) => {
-        if (pendingActionId) {
-          const claimed = await claimPendingAction(tenant, {
-            id: pendingActionId,
-            status: 'executing',
-            decidedById: decidedById ?? actor.userId,
-            now: clock.now(),
-          })
-          if (!claimed) throw await alreadyDecided(tenant, pendingActionId)
+        if (pendingActionId && !(await claimForExecution(tenant))) {
+          throw await alreadyDecided(tenant, pendingActionId)
         }
         const outcome = await tool.execute(contextFor(tenant, actor), input)
         const history = await recordActionHistory(tenant, {
@@ -173,13 +174,8 @@ export function createToolService({
       await database
         .withTenant(tenantOf(actor), async (tenant) => {
           if (pendingActionId) {
-            const claimed = await claimPendingAction(tenant, {
-              id: pendingActionId,
-              status: 'executing',
-              decidedById: decidedById ?? actor.userId,
-              now: clock.now(),
-            })
-            if (!claimed) return
+            // Claimed again: the failed attempt's claim was rolled back with everything else.
+            if (!(await claimForExecution(tenant))) return
             await finishPendingAction(tenant, { id: pendingActionId, status: 'failed', error: message })
           }
           await recordActionHistory(tenant, {

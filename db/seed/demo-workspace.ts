@@ -1,5 +1,6 @@
 import type { Faker } from '@faker-js/faker'
 import { type Clock, randomIds } from '../../core/index.ts'
+import { campaignStatsFromCounts } from '../campaign-stats.ts'
 import type { Database } from '../database.ts'
 import type { Creatable } from '../models/define-tenant-model.ts'
 import type {
@@ -797,22 +798,11 @@ const sentRecipientStatuses = [
   ...repeat('unsubscribed', 1),
 ]
 
-/**
- * A campaign's delivery stats from its recipients' statuses. Each status is the furthest step a
- * recipient reached, so the counts are cumulative: `sent` counts everyone who left the queue,
- * `delivered` everyone not bounced (unsubscribing needs a delivered email), `opened` includes the
- * clicks.
- */
+/** A campaign's delivery stats from its recipients' statuses (see db/campaign-stats.ts). */
 function campaignStatsFromStatuses(statuses: readonly string[]): Record<string, number> {
-  const count = (...wanted: string[]) => statuses.filter((status) => wanted.includes(status)).length
-  return {
-    sent: count('sent', 'delivered', 'opened', 'clicked', 'bounced', 'unsubscribed'),
-    delivered: count('delivered', 'opened', 'clicked', 'unsubscribed'),
-    opened: count('opened', 'clicked'),
-    clicked: count('clicked'),
-    bounced: count('bounced'),
-    unsubscribed: count('unsubscribed'),
-  }
+  const byStatus: Record<string, number> = {}
+  for (const status of statuses) byStatus[status] = (byStatus[status] ?? 0) + 1
+  return { ...campaignStatsFromCounts(byStatus) }
 }
 
 function buildCampaigns(

@@ -1,5 +1,6 @@
 import { AppError } from '../../core/index.ts'
 import {
+  type CampaignStats,
   countCampaignRecipientsByStatus,
   type PlainRecord,
   type RecipientAddress,
@@ -88,33 +89,6 @@ export function assertSendable(campaign: PlainRecord, { pending }: { pending: nu
     throw new AppError('conflict', {
       message: `Campaign ${quoteName(campaign.name)} has no subject; an email campaign needs one.`,
     })
-  }
-}
-
-export interface CampaignStats {
-  sent: number
-  delivered: number
-  opened: number
-  clicked: number
-  bounced: number
-  unsubscribed: number
-}
-
-/**
- * Delivery stats from recipient status counts, defined exactly as the demo seed defines them: each
- * status is the furthest step a recipient reached, so counts are cumulative. `sent` counts everyone
- * who left the queue, `delivered` everyone not bounced (unsubscribing needs a delivered message),
- * `opened` includes the clicks.
- */
-export function campaignStatsFromCounts(byStatus: Record<string, number>): CampaignStats {
-  const count = (...statuses: string[]) => statuses.reduce((sum, status) => sum + (byStatus[status] ?? 0), 0)
-  return {
-    sent: count('sent', 'delivered', 'opened', 'clicked', 'bounced', 'unsubscribed'),
-    delivered: count('delivered', 'opened', 'clicked', 'unsubscribed'),
-    opened: count('opened', 'clicked'),
-    clicked: count('clicked'),
-    bounced: count('bounced'),
-    unsubscribed: count('unsubscribed'),
   }
 }
 

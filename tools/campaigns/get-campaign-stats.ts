@@ -1,14 +1,9 @@
 import { z } from 'zod'
+import { campaignStatsFromCounts } from '../../db/index.ts'
 import { quoteName } from '../format.ts'
 import { recordReference } from '../shared-schemas.ts'
 import { defineTool } from '../tool-definition.ts'
-import {
-  campaignRates,
-  campaignStatsFromCounts,
-  formatRate,
-  recipientCounts,
-  resolveCampaign,
-} from './campaign-helpers.ts'
+import { campaignRates, formatRate, recipientCounts, resolveCampaign } from './campaign-helpers.ts'
 
 /**
  * get_campaign_stats: how a campaign is doing, computed from its recipients. The stats follow the

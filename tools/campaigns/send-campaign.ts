@@ -1,5 +1,10 @@
 import { z } from 'zod'
-import { markPendingRecipientsSent, type PlainRecord, updateRecord } from '../../db/index.ts'
+import {
+  campaignStatsFromCounts,
+  markPendingRecipientsSent,
+  type PlainRecord,
+  updateRecord,
+} from '../../db/index.ts'
 import { quoteName } from '../format.ts'
 import { recordReference } from '../shared-schemas.ts'
 import { defineTool, type ToolContext } from '../tool-definition.ts'
@@ -7,7 +12,6 @@ import {
   addressFor,
   assertCampaignStatus,
   assertSendable,
-  campaignStatsFromCounts,
   countOf,
   recipientCounts,
   resolveCampaign,
