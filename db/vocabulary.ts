@@ -63,3 +63,8 @@ export const actionHistoryStatuses = [
   'undone',
 ] as const
 export type ActionHistoryStatus = (typeof actionHistoryStatuses)[number]
+
+export const documentSourceTypes = ['file', 'url', 'text'] as const
+export type DocumentSourceType = (typeof documentSourceTypes)[number]
+export const documentStatuses = ['processing', 'ready', 'failed'] as const
+export type DocumentStatus = (typeof documentStatuses)[number]

@@ -56,6 +56,26 @@ export {
   searchProspects,
 } from './crm-queries.ts'
 export {
+  type ChunkHit,
+  createKnowledgeDocument,
+  deleteKnowledgeDocument,
+  embeddingIndexName,
+  ensureEmbeddingIndex,
+  findDuplicateDocument,
+  getKnowledgeDocument,
+  getKnowledgeDocumentContent,
+  hashContent,
+  type KnowledgeDocument,
+  listKnowledgeDocuments,
+  markDocumentFailed,
+  markDocumentProcessing,
+  type NewChunk,
+  type NewKnowledgeDocument,
+  replaceDocumentChunks,
+  searchKnowledgeChunks,
+  supportsIterativeScan,
+} from './knowledge.ts'
+export {
   createRecord,
   createRecords,
   deleteRecord,
