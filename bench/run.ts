@@ -13,6 +13,8 @@ import type { AddressInfo } from 'node:net'
 import { createHttpApp } from '../adapters/index.ts'
 import { createInProcessEventBus, createLogger, fixedClock } from '../core/index.ts'
 import { createApiKey, listMembers, listRecords, seedDemoWorkspace } from '../db/index.ts'
+import { createLexicalEmbedder } from '../ingest/embedders/lexical-embedder.ts'
+import { createKnowledgeService } from '../ingest/index.ts'
 import { createTestDatabase } from '../test/support/test-database.ts'
 import { allTools, createToolService } from '../tools/index.ts'
 import { type Measurement, measure } from './measure.ts'
@@ -30,7 +32,22 @@ const key = await database.withTenant({ workspaceId: workspace.id, userId: owner
 const logger = createLogger({ level: 'silent' })
 const bus = createInProcessEventBus()
 const toolService = createToolService({ database, tools: allTools, clock, bus, logger })
-const app = createHttpApp({ database, logger, clock, toolService })
+const knowledge = createKnowledgeService({
+  database,
+  embedder: createLexicalEmbedder(),
+  clock,
+  logger,
+  maxUploadBytes: 25 * 1024 * 1024,
+  allowPrivateUrls: false,
+})
+const app = createHttpApp({
+  database,
+  logger,
+  clock,
+  toolService,
+  knowledge,
+  maxUploadBytes: 25 * 1024 * 1024,
+})
 const server = app.listen(0, '127.0.0.1')
 await new Promise((resolve) => server.once('listening', resolve))
 const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`

@@ -10,6 +10,14 @@ import {
   systemClock,
 } from '../core/index.ts'
 import { createPostgresEventBus, type Database, openDatabase } from '../db/index.ts'
+import {
+  chooseParser,
+  createEmbedder,
+  createIngestQueue,
+  createKnowledgeService,
+  type IngestQueue,
+  type KnowledgeService,
+} from '../ingest/index.ts'
 import { allTools, createToolService, type ToolService } from '../tools/index.ts'
 
 /** Where CLI commands write for people; injected so tests can read it. */
@@ -101,6 +109,7 @@ export async function ensureMigrated({
 export interface Services {
   bus: EventBus
   toolService: ToolService
+  knowledge: KnowledgeService
   close(): Promise<void>
 }
 
@@ -111,17 +120,55 @@ export interface Services {
  */
 export async function createServices({
   database,
+  config,
   logger,
   clock,
+  worker = true,
 }: {
   database: Database
+  config: Config
   logger: Logger
   clock: Clock
+  /** Work the ingestion queue in this process too (default). */
+  worker?: boolean
 }): Promise<Services> {
   const bus =
     database.mode === 'postgres'
       ? await createPostgresEventBus({ url: database.url, logger })
       : createInProcessEventBus()
   const toolService = createToolService({ database, tools: allTools, clock, bus, logger })
-  return { bus, toolService, close: () => bus.close() }
+  let queue: IngestQueue | undefined
+  try {
+    queue = await createIngestQueue({
+      url: database.url,
+      logger,
+      concurrency: config.knowledge.ingestConcurrency,
+    })
+    const knowledge = createKnowledgeService({
+      database,
+      embedder: createEmbedder({ config }),
+      clock,
+      logger,
+      bus,
+      scheduler: queue,
+      maxUploadBytes: config.knowledge.maxUploadBytes,
+      allowPrivateUrls: config.knowledge.allowPrivateUrls,
+      parse: chooseParser(config.unstructured),
+    })
+    if (worker) await queue.startWorker(knowledge)
+    const startedQueue = queue
+    return {
+      bus,
+      toolService,
+      knowledge,
+      async close() {
+        await startedQueue.stop()
+        await bus.close()
+      },
+    }
+  } catch (error) {
+    await queue?.stop().catch(() => undefined)
+    await bus.close()
+    throw error
+  }
 }

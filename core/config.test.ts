@@ -55,6 +55,7 @@ describe('loadConfig', () => {
         embeddingModel: 'text-embedding-3-small',
       },
       unstructured: { apiUrl: undefined, apiKey: undefined },
+      knowledge: { maxUploadBytes: 25 * 1024 * 1024, allowPrivateUrls: false, ingestConcurrency: 2 },
       slack: {
         signingSecret: undefined,
         clientId: undefined,

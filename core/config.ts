@@ -71,6 +71,16 @@ export const configSchema = z.object({
   OPENAI_BASE_URL: optionalUrl,
   NEREID_CHAT_MODEL: z.string().trim().min(1).default('gpt-4.1-mini'),
   NEREID_EMBEDDING_MODEL: z.string().trim().min(1).default('text-embedding-3-small'),
+  NEREID_MAX_UPLOAD_MB: z.coerce
+    .number({ message: 'expected a size in megabytes' })
+    .positive('expected a positive size in megabytes')
+    .max(1024, 'at most 1024 MB')
+    .default(25),
+  NEREID_ALLOW_PRIVATE_URLS: z
+    .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
+  NEREID_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
   UNSTRUCTURED_API_URL: optionalUrl,
   UNSTRUCTURED_API_KEY: optionalString,
   SLACK_SIGNING_SECRET: optionalString,
@@ -101,6 +111,7 @@ export interface Config {
     embeddingModel: string
   }
   unstructured: { apiUrl: string | undefined; apiKey: string | undefined }
+  knowledge: { maxUploadBytes: number; allowPrivateUrls: boolean; ingestConcurrency: number }
   slack: {
     signingSecret: string | undefined
     clientId: string | undefined
@@ -181,6 +192,11 @@ export function loadConfig({ environment = process.env, envFile = '.env' }: Load
       embeddingModel: raw.NEREID_EMBEDDING_MODEL,
     },
     unstructured: { apiUrl: raw.UNSTRUCTURED_API_URL, apiKey: raw.UNSTRUCTURED_API_KEY },
+    knowledge: {
+      maxUploadBytes: Math.round(raw.NEREID_MAX_UPLOAD_MB * 1024 * 1024),
+      allowPrivateUrls: raw.NEREID_ALLOW_PRIVATE_URLS,
+      ingestConcurrency: raw.NEREID_INGEST_CONCURRENCY,
+    },
     slack: {
       signingSecret: raw.SLACK_SIGNING_SECRET,
       clientId: raw.SLACK_CLIENT_ID,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createServices } from '../cli/runtime.ts'
-import { createLogger, type NereidEvent, systemClock } from '../core/index.ts'
+import { createLogger, loadConfig, type NereidEvent, systemClock } from '../core/index.ts'
 import { createTestDatabase, usingRealPostgres } from '../test/support/test-database.ts'
 import { createPostgresEventBus } from './postgres-event-bus.ts'
 
@@ -47,7 +47,13 @@ describe.runIf(usingRealPostgres)('the Postgres event bus (LISTEN/NOTIFY)', () =
 describe('choosing the event bus', () => {
   it(`uses ${usingRealPostgres ? 'LISTEN/NOTIFY' : 'the in-process bus'} for this database and delivers events`, async () => {
     const testDatabase = await createTestDatabase({ migrate: false })
-    const services = await createServices({ database: testDatabase.database, logger, clock: systemClock })
+    const services = await createServices({
+      database: testDatabase.database,
+      config: loadConfig({ environment: {}, envFile: false }),
+      logger,
+      clock: systemClock,
+      worker: false,
+    })
     try {
       const seen: NereidEvent[] = []
       services.bus.subscribe((event) => seen.push(event))

@@ -4,10 +4,12 @@ import helmet from 'helmet'
 import { pinoHttp } from 'pino-http'
 import type { Clock, Logger } from '../../core/index.ts'
 import type { Database } from '../../db/index.ts'
+import type { KnowledgeService } from '../../ingest/index.ts'
 import type { ToolService } from '../../tools/index.ts'
 import { authenticateApiKey } from './authenticate.ts'
 import { errorHandler, notFoundHandler } from './error-handler.ts'
 import { createHealthRoutes } from './routes/health-routes.ts'
+import { createKnowledgeRoutes } from './routes/knowledge-routes.ts'
 import { createRecordRoutes } from './routes/record-routes.ts'
 import { createToolRoutes } from './routes/tool-routes.ts'
 
@@ -16,12 +18,22 @@ export interface CreateHttpAppOptions {
   logger: Logger
   clock: Clock
   toolService: ToolService
+  knowledge: KnowledgeService
+  /** Largest accepted upload, in bytes (NEREID_MAX_UPLOAD_MB). */
+  maxUploadBytes: number
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** The express application: health, the authenticated `/v1` API, one error handler. */
-export function createHttpApp({ database, logger, clock, toolService }: CreateHttpAppOptions): Express {
+export function createHttpApp({
+  database,
+  logger,
+  clock,
+  toolService,
+  knowledge,
+  maxUploadBytes,
+}: CreateHttpAppOptions): Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('trust proxy', 'loopback')
@@ -52,6 +64,7 @@ export function createHttpApp({ database, logger, clock, toolService }: CreateHt
     authenticateApiKey({ database, clock }),
     createRecordRoutes({ database }),
     createToolRoutes({ toolService }),
+    createKnowledgeRoutes({ knowledge, maxUploadBytes }),
   )
   app.use(notFoundHandler)
   app.use(errorHandler)

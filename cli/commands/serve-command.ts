@@ -38,8 +38,15 @@ export async function serve(
     const demo = options.demo
       ? await ensureDemoWorkspace({ database, clock, dataDir: config.dataDir })
       : undefined
-    services = await createServices({ database, logger, clock })
-    const app = createHttpApp({ database, logger, clock, toolService: services.toolService })
+    services = await createServices({ database, config, logger, clock })
+    const app = createHttpApp({
+      database,
+      logger,
+      clock,
+      toolService: services.toolService,
+      knowledge: services.knowledge,
+      maxUploadBytes: config.knowledge.maxUploadBytes,
+    })
     server = await startHttpServer({ app, host: config.host, port: options.port ?? config.port })
     const seconds = ((performance.now() - startedAt) / 1000).toFixed(1)
     output.log('')

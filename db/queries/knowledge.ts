@@ -333,6 +333,7 @@ export async function searchKnowledgeChunks(
     collectionIds,
     candidates = Math.max(40, k * 4),
     iterativeScan,
+    minSimilarity = 0,
   }: {
     text: string
     embedding: number[] | undefined
@@ -341,6 +342,8 @@ export async function searchKnowledgeChunks(
     collectionIds?: string[] | undefined
     candidates?: number
     iterativeScan: boolean
+    /** Vector matches below this cosine similarity are dropped (they are not about the query). */
+    minSimilarity?: number
   },
 ): Promise<ChunkHit[]> {
   const dimensions = embedding?.length ?? 0
@@ -362,7 +365,8 @@ export async function searchKnowledgeChunks(
              FROM knowledge_chunks c
             WHERE c.embedding_model = :embeddingModel ${collectionFilter}
             ORDER BY (c.embedding::vector(${dimensions})) <=> CAST(:embedding AS vector(${dimensions}))
-            LIMIT :candidates) nearest),`
+            LIMIT :candidates) nearest
+          WHERE distance <= :maxDistance),`
     : 'vector_hits AS (SELECT NULL::uuid AS id, NULL::bigint AS rank WHERE false),'
   return select<ChunkHit>(
     tenant,
@@ -392,6 +396,7 @@ export async function searchKnowledgeChunks(
       embeddingModel,
       k,
       candidates,
+      maxDistance: 1 - minSimilarity,
       collectionIds: collectionIds ?? [],
     },
   )

@@ -2,6 +2,8 @@ import type { Express } from 'express'
 import { createHttpApp } from '../../adapters/index.ts'
 import { type Clock, createInProcessEventBus, createLogger, fixedClock } from '../../core/index.ts'
 import { addMember, createApiKey, createWorkspace, type Database, type MemberRole } from '../../db/index.ts'
+import { createLexicalEmbedder } from '../../ingest/embedders/lexical-embedder.ts'
+import { createKnowledgeService, type KnowledgeServiceOptions } from '../../ingest/index.ts'
 import { allTools, createToolService } from '../../tools/index.ts'
 
 export interface TestWorkspace {
@@ -40,13 +42,20 @@ export async function createTestWorkspace({
   return { id: workspace.id, slug, apiKey: key.key, members }
 }
 
-/** The express app over a test database with logs silenced and a fixed clock. */
+/**
+ * The express app over a test database with logs silenced and a fixed clock. Documents are
+ * processed in the background of the test process (no queue) with the offline lexical embedder.
+ */
 export function createTestApp({
   database,
   clock = fixedClock(new Date('2026-03-02T09:00:00Z')),
+  maxUploadBytes = 25 * 1024 * 1024,
+  knowledgeOptions = {},
 }: {
   database: Database
   clock?: Clock
+  maxUploadBytes?: number
+  knowledgeOptions?: Partial<KnowledgeServiceOptions>
 }): Express {
   const logger = createLogger({ level: 'silent' })
   const toolService = createToolService({
@@ -56,5 +65,14 @@ export function createTestApp({
     bus: createInProcessEventBus(),
     logger,
   })
-  return createHttpApp({ database, logger, clock, toolService })
+  const knowledge = createKnowledgeService({
+    database,
+    embedder: createLexicalEmbedder(),
+    clock,
+    logger,
+    maxUploadBytes,
+    allowPrivateUrls: false,
+    ...knowledgeOptions,
+  })
+  return createHttpApp({ database, logger, clock, toolService, knowledge, maxUploadBytes })
 }

@@ -1,0 +1,351 @@
+import { AppError, type Clock, type EventBus, isAppError, type Logger } from '../core/index.ts'
+import {
+  type ChunkHit,
+  createKnowledgeDocument,
+  type Database,
+  deleteKnowledgeDocument,
+  ensureEmbeddingIndex,
+  findDuplicateDocument,
+  getKnowledgeDocument,
+  getKnowledgeDocumentContent,
+  hashContent,
+  type KnowledgeDocument,
+  listKnowledgeDocuments,
+  markDocumentFailed,
+  markDocumentProcessing,
+  type NewChunk,
+  replaceDocumentChunks,
+  searchKnowledgeChunks,
+  supportsIterativeScan,
+  type TenantContext,
+} from '../db/index.ts'
+import { chunkDocument } from './chunk-document.ts'
+import type { Embedder } from './embedders/index.ts'
+import type { ParsedDocument, ParseInput } from './parsed-document.ts'
+import { detectFormat, parseDocument } from './parsers/index.ts'
+import { fetchUrl as defaultFetchUrl, type FetchedUrl, type FetchUrlOptions } from './sources/index.ts'
+
+/** Where a document comes from. */
+export type DocumentSource =
+  | { kind: 'file'; bytes: Uint8Array; fileName?: string | undefined; mimeType?: string | undefined }
+  | { kind: 'text'; text: string }
+  | { kind: 'url'; url: string }
+
+/** Something that runs `processDocument` later, possibly in another process (pg-boss). */
+export interface IngestScheduler {
+  enqueue(job: { workspaceId: string; documentId: string }): Promise<void>
+}
+
+export interface KnowledgeServiceOptions {
+  database: Database
+  embedder: Embedder
+  clock: Clock
+  logger: Logger
+  bus?: EventBus | undefined
+  scheduler?: IngestScheduler | undefined
+  /** Parses detected documents; default: the local parsers (the Unstructured API when configured). */
+  parse?: (input: ParseInput) => Promise<ParsedDocument>
+  fetchUrl?: (options: FetchUrlOptions) => Promise<FetchedUrl>
+  maxUploadBytes: number
+  allowPrivateUrls: boolean
+}
+
+/** Ingestion outcome of one document, for progress and summaries. */
+export interface ProcessedDocument {
+  document: KnowledgeDocument
+  pages: number
+  chunks: number
+}
+
+/** Errors worth another attempt (the embedding server or a URL was briefly unavailable). */
+export function isTransient(error: unknown): boolean {
+  return isAppError(error) ? error.status >= 500 || error.code === 'rate_limited' : true
+}
+
+/**
+ * The knowledge base: add documents (file, text, URL), process them (parse -> chunk -> embed ->
+ * write, each document in its own short transactions, never holding one across the network), list,
+ * delete and search them. Everything runs as a workspace member inside `withTenant`.
+ */
+export function createKnowledgeService({
+  database,
+  embedder,
+  clock,
+  logger,
+  bus,
+  scheduler,
+  parse = parseDocument,
+  fetchUrl = defaultFetchUrl,
+  maxUploadBytes,
+  allowPrivateUrls,
+}: KnowledgeServiceOptions) {
+  const indexedModels = new Set<string>()
+  let iterativeScan: boolean | undefined
+
+  async function ensureIndex(dimensions: number): Promise<void> {
+    const key = `${embedder.model}:${dimensions}`
+    if (indexedModels.has(key)) return
+    await database.withSystem((system) => ensureEmbeddingIndex(system, { model: embedder.model, dimensions }))
+    indexedModels.add(key)
+  }
+
+  const tooLarge = () =>
+    new AppError('payload_too_large', {
+      message: `The document is larger than ${Math.round(maxUploadBytes / 1024 / 1024)} MB.`,
+    })
+
+  async function schedule(context: TenantContext, document: KnowledgeDocument): Promise<void> {
+    if (scheduler) {
+      await scheduler.enqueue({ workspaceId: context.workspaceId, documentId: document.id })
+      return
+    }
+    // No queue (tests, one-off CLI): process right away in the background of this process.
+    void processDocument({ workspaceId: context.workspaceId, documentId: document.id }).catch(
+      (error: unknown) => logger.error({ err: error, documentId: document.id }, 'document processing failed'),
+    )
+  }
+
+  /** Adds a document and schedules its processing; an identical one already there is returned instead. */
+  async function addDocument({
+    context,
+    source,
+    title,
+    collectionId,
+  }: {
+    context: TenantContext
+    source: DocumentSource
+    title?: string | undefined
+    collectionId?: string | undefined
+  }): Promise<{ document: KnowledgeDocument; duplicate: boolean }> {
+    if (source.kind === 'url') {
+      let url: URL
+      try {
+        url = new URL(source.url)
+      } catch {
+        throw new AppError('validation_failed', { message: 'url is not a valid URL.' })
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new AppError('validation_failed', { message: 'Only http and https URLs can be added.' })
+      }
+      url.hash = ''
+      const sourceUrl = url.toString()
+      const { document, duplicate } = await database.withTenant(context, async (tenant) => {
+        const existing = await findDuplicateDocument(tenant, { sourceUrl })
+        if (existing) {
+          // Re-ingesting a URL refreshes it: new chunks replace the old ones when processing ends.
+          await markDocumentProcessing(tenant, { id: existing.id })
+          return { document: { ...existing, status: 'processing' as const, error: null }, duplicate: true }
+        }
+        return {
+          document: await createKnowledgeDocument(tenant, {
+            title: title?.trim() || url.hostname + url.pathname,
+            sourceType: 'url',
+            sourceUrl,
+            collectionId: collectionId ?? null,
+            createdById: context.userId ?? null,
+          }),
+          duplicate: false,
+        }
+      })
+      await schedule(context, document)
+      return { document, duplicate }
+    }
+
+    const bytes = source.kind === 'file' ? source.bytes : new TextEncoder().encode(source.text)
+    if (bytes.byteLength > maxUploadBytes) throw tooLarge()
+    if (bytes.byteLength === 0 || (source.kind === 'text' && source.text.trim() === '')) {
+      throw new AppError('validation_failed', { message: 'The document is empty: no text found.' })
+    }
+    const fileName = source.kind === 'file' ? source.fileName : undefined
+    // Unsupported formats are refused at upload (415), before anything is stored.
+    const mimeType =
+      source.kind === 'file'
+        ? await detectFormat({ bytes, fileName, declaredMimeType: source.mimeType })
+        : 'text/markdown'
+    const contentHash = hashContent(bytes)
+    const outcome = await database.withTenant(context, async (tenant) => {
+      const existing = await findDuplicateDocument(tenant, { contentHash })
+      if (existing) return { document: existing, duplicate: true }
+      return {
+        document: await createKnowledgeDocument(tenant, {
+          title: title?.trim() || fileName?.replace(/\.[^.]+$/, '') || 'Untitled note',
+          sourceType: source.kind,
+          fileName: fileName ?? null,
+          mimeType,
+          content: bytes,
+          contentHash,
+          collectionId: collectionId ?? null,
+          createdById: context.userId ?? null,
+        }),
+        duplicate: false,
+      }
+    })
+    if (!outcome.duplicate) await schedule(context, outcome.document)
+    return outcome
+  }
+
+  /**
+   * Parses, chunks, embeds and stores one document. Permanent problems (corrupt, encrypted,
+   * empty, refused URL) end the document as `failed` with the reason; transient ones (the embedding
+   * server is down) are thrown so the queue retries, unless `finalAttempt` says not to.
+   */
+  async function processDocument({
+    workspaceId,
+    documentId,
+    finalAttempt = true,
+  }: {
+    workspaceId: string
+    documentId: string
+    finalAttempt?: boolean
+  }): Promise<ProcessedDocument | undefined> {
+    const context = { workspaceId }
+    const loaded = await database.withTenant(context, async (tenant) => {
+      const document = await getKnowledgeDocument(tenant, { id: documentId })
+      if (!document) return undefined
+      const content =
+        document.sourceType === 'url'
+          ? undefined
+          : await getKnowledgeDocumentContent(tenant, { id: documentId })
+      return { document, content }
+    })
+    if (!loaded) return undefined
+    const { document } = loaded
+    try {
+      let bytes = loaded.content
+      let fileName = document.fileName ?? undefined
+      let declaredMimeType = document.mimeType ?? undefined
+      if (document.sourceType === 'url') {
+        const fetched = await fetchUrl({
+          url: document.sourceUrl!,
+          allowPrivateNetworks: allowPrivateUrls,
+          maxBytes: maxUploadBytes,
+        })
+        bytes = fetched.bytes
+        fileName = fetched.fileName
+        declaredMimeType = fetched.mimeType
+      }
+      if (!bytes)
+        throw new AppError('unprocessable_document', { message: 'The document has no stored content.' })
+      const parsed = await parse({ bytes, fileName, declaredMimeType })
+      const title = document.sourceType === 'url' && parsed.title ? parsed.title : document.title
+      const chunks = chunkDocument({ document: parsed, title })
+      if (chunks.length === 0)
+        throw new AppError('unprocessable_document', { message: 'No text found in the document.' })
+      const embeddings = await embedder.embed(chunks.map((chunk) => chunk.embeddingText))
+      await ensureIndex(embeddings[0]!.length)
+      const rows: NewChunk[] = chunks.map((chunk, index) => ({
+        position: chunk.position,
+        text: chunk.text,
+        context: [title, ...chunk.headingPath].join(' > '),
+        headingPath: chunk.headingPath,
+        page: chunk.page,
+        pageEnd: chunk.pageEnd ?? chunk.page,
+        tokenCount: chunk.tokenCount,
+        embedding: embeddings[index]!,
+      }))
+      await database.withTenant(context, (tenant) =>
+        replaceDocumentChunks(tenant, {
+          documentId,
+          chunks: rows,
+          embeddingModel: embedder.model,
+          pageCount: parsed.pageCount,
+          title: document.sourceType === 'url' ? title : undefined,
+          mimeType: parsed.mimeType,
+          fileName: document.sourceType === 'url' ? fileName : undefined,
+          contentHash: document.sourceType === 'url' ? hashContent(bytes) : undefined,
+          sizeBytes: document.sourceType === 'url' ? bytes.byteLength : undefined,
+          now: clock.now(),
+        }),
+      )
+      const ready = await database.withTenant(context, (tenant) =>
+        getKnowledgeDocument(tenant, { id: documentId }),
+      )
+      void bus?.publish({ type: 'knowledge.document', workspaceId, documentId, status: 'ready' })
+      return { document: ready!, pages: parsed.pageCount ?? 1, chunks: rows.length }
+    } catch (error) {
+      if (isTransient(error) && !finalAttempt) throw error
+      const message = isAppError(error) && error.status < 500 ? error.message : describeFailure(error)
+      if (!isAppError(error))
+        logger.error({ err: error, documentId }, 'document processing failed unexpectedly')
+      await database.withTenant(context, (tenant) =>
+        markDocumentFailed(tenant, { id: documentId, error: message, now: clock.now() }),
+      )
+      void bus?.publish({ type: 'knowledge.document', workspaceId, documentId, status: 'failed' })
+      const failed = await database.withTenant(context, (tenant) =>
+        getKnowledgeDocument(tenant, { id: documentId }),
+      )
+      return { document: failed!, pages: 0, chunks: 0 }
+    }
+  }
+
+  /**
+   * Hybrid search over the workspace's ready documents (the function the assistant calls). The
+   * query is embedded before any transaction opens.
+   */
+  async function searchKnowledge({
+    context,
+    query,
+    k = 8,
+    collectionIds,
+  }: {
+    context: TenantContext
+    query: string
+    k?: number
+    collectionIds?: string[] | undefined
+  }): Promise<ChunkHit[]> {
+    const text = query.trim()
+    if (text === '') return []
+    const [embedding] = await embedder.embed([text])
+    iterativeScan ??= await database.withSystem((system) => supportsIterativeScan(system))
+    return database.withTenant(context, (tenant) =>
+      searchKnowledgeChunks(tenant, {
+        text,
+        embedding,
+        embeddingModel: embedder.model,
+        k,
+        collectionIds,
+        iterativeScan: iterativeScan!,
+        // Lexical vectors of unrelated texts sit near 0; semantic models rarely go below 0.2.
+        minSimilarity: embedder.kind === 'lexical' ? 0.1 : 0.2,
+      }),
+    )
+  }
+
+  return {
+    embedder,
+    addDocument,
+    processDocument,
+    searchKnowledge,
+    async listDocuments({
+      context,
+      status,
+      limit,
+      offset,
+    }: {
+      context: TenantContext
+      status?: KnowledgeDocument['status'] | undefined
+      limit: number
+      offset: number
+    }) {
+      return database.withTenant(context, (tenant) =>
+        listKnowledgeDocuments(tenant, { status, limit, offset }),
+      )
+    },
+    async getDocument({ context, id }: { context: TenantContext; id: string }) {
+      const document = await database.withTenant(context, (tenant) => getKnowledgeDocument(tenant, { id }))
+      if (!document) throw new AppError('not_found', { message: `No document with id ${id}.` })
+      return document
+    },
+    async deleteDocument({ context, id }: { context: TenantContext; id: string }) {
+      const deleted = await database.withTenant(context, (tenant) => deleteKnowledgeDocument(tenant, { id }))
+      if (!deleted) throw new AppError('not_found', { message: `No document with id ${id}.` })
+    },
+  }
+}
+
+export type KnowledgeService = ReturnType<typeof createKnowledgeService>
+
+function describeFailure(error: unknown): string {
+  if (isAppError(error)) return `${error.message} (gave up after retrying)`
+  return 'The document could not be processed because of an internal error; it has been logged.'
+}
