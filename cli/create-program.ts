@@ -8,6 +8,12 @@ import {
   seedCommand,
 } from './commands/admin-commands.ts'
 import { doctor } from './commands/doctor-command.ts'
+import {
+  ingestCommand,
+  listKnowledgeCommand,
+  reindexKnowledgeCommand,
+  searchKnowledgeCommand,
+} from './commands/knowledge-commands.ts'
 import { migrate, migrationStatus, rollback } from './commands/migration-commands.ts'
 import { type RunningService, serve } from './commands/serve-command.ts'
 import type { CommandEnvironment } from './runtime.ts'
@@ -109,6 +115,46 @@ export function createProgram(commandEnvironment: CommandEnvironment, hooks: Pro
     .option('--demo', 'a realistic demo workspace (customers, contacts, deals, tasks, campaigns)', false)
     .option('--slug <slug>', 'slug of the demo workspace', 'demo')
     .action((options: { demo: boolean; slug: string }) => seedCommand(commandEnvironment, options))
+
+  program
+    .command('ingest')
+    .description('add files, directories (recursively) or URLs to a workspace knowledge base')
+    .argument('<sources...>', 'files, directories or http(s) URLs')
+    .requiredOption('--workspace <id-or-slug>', 'the workspace')
+    .option('--user <email-or-id>', 'the member adding them (default: the owner)')
+    .option('--collection <id>', 'a knowledge collection id')
+    .action(async (sources: string[], options: { workspace: string; user?: string; collection?: string }) => {
+      const { failed } = await ingestCommand(commandEnvironment, { sources, ...options })
+      if (failed > 0) hooks.onExitCode?.(4)
+    })
+
+  const knowledge = program.command('knowledge').description('the knowledge base')
+  knowledge
+    .command('list')
+    .requiredOption('--workspace <id-or-slug>', 'the workspace')
+    .option('--user <email-or-id>', 'act as this member')
+    .action((options: { workspace: string; user?: string }) =>
+      listKnowledgeCommand(commandEnvironment, options),
+    )
+  knowledge
+    .command('search')
+    .argument('<query>', 'what to look for')
+    .requiredOption('--workspace <id-or-slug>', 'the workspace')
+    .option('--user <email-or-id>', 'act as this member')
+    .option('-k <count>', 'how many passages', integer, 5)
+    .action((query: string, options: { workspace: string; user?: string; k: number }) =>
+      searchKnowledgeCommand(commandEnvironment, { query, ...options }),
+    )
+  knowledge
+    .command('reindex')
+    .description(
+      're-embed chunks with the configured embedding model (after changing NEREID_EMBEDDING_MODEL)',
+    )
+    .requiredOption('--workspace <id-or-slug>', 'the workspace')
+    .option('--all', 're-embed every document, not only those embedded by another model', false)
+    .action((options: { workspace: string; all: boolean }) =>
+      reindexKnowledgeCommand(commandEnvironment, options),
+    )
 
   program
     .command('doctor')

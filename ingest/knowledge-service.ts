@@ -10,6 +10,8 @@ import {
   getKnowledgeDocumentContent,
   hashContent,
   type KnowledgeDocument,
+  listChunksForEmbedding,
+  listDocumentsToReindex,
   listKnowledgeDocuments,
   markDocumentFailed,
   markDocumentProcessing,
@@ -18,8 +20,9 @@ import {
   searchKnowledgeChunks,
   supportsIterativeScan,
   type TenantContext,
+  updateChunkEmbeddings,
 } from '../db/index.ts'
-import { chunkDocument } from './chunk-document.ts'
+import { buildEmbeddingText, chunkDocument } from './chunk-document.ts'
 import type { Embedder } from './embedders/index.ts'
 import type { ParsedDocument, ParseInput } from './parsed-document.ts'
 import { detectFormat, parseDocument } from './parsers/index.ts'
@@ -311,8 +314,50 @@ export function createKnowledgeService({
     )
   }
 
+  /**
+   * Re-embeds the workspace's chunks with the current embedder (after changing
+   * NEREID_EMBEDDING_MODEL): documents embedded by another model, or all with `all`. One document
+   * at a time: embed outside any transaction, then swap its vectors in one short transaction.
+   */
+  async function reindex({
+    context,
+    all = false,
+    onDocument,
+  }: {
+    context: TenantContext
+    all?: boolean
+    onDocument?: (progress: { title: string; index: number; total: number; chunks: number }) => void
+  }): Promise<{ documents: number; chunks: number }> {
+    const documents = await database.withTenant(context, (tenant) =>
+      listDocumentsToReindex(tenant, { model: embedder.model, all }),
+    )
+    let chunkTotal = 0
+    for (const [index, document] of documents.entries()) {
+      const chunks = await database.withTenant(context, (tenant) =>
+        listChunksForEmbedding(tenant, { documentId: document.id }),
+      )
+      const vectors = await embedder.embed(
+        chunks.map((chunk) =>
+          buildEmbeddingText({ title: document.title, headingPath: chunk.headingPath, text: chunk.text }),
+        ),
+      )
+      if (vectors[0]) await ensureIndex(vectors[0].length)
+      await database.withTenant(context, (tenant) =>
+        updateChunkEmbeddings(tenant, {
+          documentId: document.id,
+          model: embedder.model,
+          embeddings: chunks.map((chunk, position) => ({ id: chunk.id, embedding: vectors[position]! })),
+        }),
+      )
+      chunkTotal += chunks.length
+      onDocument?.({ title: document.title, index, total: documents.length, chunks: chunks.length })
+    }
+    return { documents: documents.length, chunks: chunkTotal }
+  }
+
   return {
     embedder,
+    reindex,
     addDocument,
     processDocument,
     searchKnowledge,

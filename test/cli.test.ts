@@ -168,6 +168,33 @@ describe('nereid CLI', () => {
     }
   })
 
+  it('ingests files and a directory with a summary, searches, lists and reindexes', async () => {
+    const fixtures = join(import.meta.dirname, 'fixtures', 'documents')
+    const ingested = await nereid(
+      'ingest',
+      join(fixtures, 'fake-memo.pdf'),
+      join(fixtures, 'password.pdf'),
+      join(fixtures, 'fake-text.txt'),
+      '--workspace',
+      'demo',
+    )
+    expect(ingested.out).toMatch(/\[#+\] 3\/3/)
+    expect(ingested.out).toMatch(/password\.pdf\s+failed\s+0\s+0\s+The PDF is encrypted/)
+    expect(ingested.out).toMatch(/fake-memo\.pdf\s+ready\s+1\s+\d+/)
+    expect(ingested.out).toMatch(/3 document\(s\): 2 ok, 1 failed/)
+    expect(ingested.exitCode).toBe(4)
+    const again = await nereid('ingest', join(fixtures, 'fake-text.txt'), '--workspace', 'demo')
+    expect(again.out).toMatch(/unchanged/)
+
+    const search = await nereid('knowledge', 'search', 'test document', '--workspace', 'demo', '-k', '3')
+    expect(search.out).toMatch(/\[1\] fake-text/)
+    const listed = await nereid('knowledge', 'list', '--workspace', 'demo')
+    expect(listed.out).toMatch(/ready .* fake-memo/)
+    expect(listed.out).toMatch(/failed .*encrypted/)
+    const reindexed = await nereid('knowledge', 'reindex', '--workspace', 'demo', '--all')
+    expect(reindexed.out).toMatch(/Re-embedded \d+ chunks of 2 document\(s\) with nereid-lexical-v1-512/)
+  })
+
   it('doctor says what is configured and what is missing', async () => {
     const report = await nereid('doctor')
     expect(report.out).toMatch(/connection +ok/)

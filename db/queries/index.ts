@@ -66,6 +66,8 @@ export {
   getKnowledgeDocumentContent,
   hashContent,
   type KnowledgeDocument,
+  listChunksForEmbedding,
+  listDocumentsToReindex,
   listKnowledgeDocuments,
   markDocumentFailed,
   markDocumentProcessing,
@@ -74,6 +76,7 @@ export {
   replaceDocumentChunks,
   searchKnowledgeChunks,
   supportsIterativeScan,
+  updateChunkEmbeddings,
 } from './knowledge.ts'
 export {
   createRecord,

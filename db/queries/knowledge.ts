@@ -411,3 +411,63 @@ export async function supportsIterativeScan(system: SystemTransaction): Promise<
   const [major = 0, minor = 0] = (row?.version ?? '0.0').split('.').map(Number)
   return major > 0 || minor >= 8
 }
+
+/** The documents whose chunks were embedded by another model than `model` (or all with `all`). */
+export async function listDocumentsToReindex(
+  tenant: TenantTransaction,
+  { model, all }: { model: string; all: boolean },
+): Promise<{ id: string; title: string }[]> {
+  return select<{ id: string; title: string }>(
+    tenant,
+    `SELECT d.id, d.title FROM knowledge_documents d
+      WHERE d.status = 'ready' AND (:all OR EXISTS (
+        SELECT 1 FROM knowledge_chunks c WHERE c.document_id = d.id AND c.embedding_model IS DISTINCT FROM :model))
+      ORDER BY d.created_at, d.id`,
+    { model, all },
+  )
+}
+
+/** A document's chunks with the text their embedding is computed from. */
+export async function listChunksForEmbedding(
+  tenant: TenantTransaction,
+  { documentId }: { documentId: string },
+): Promise<{ id: string; context: string; headingPath: string[]; text: string }[]> {
+  return select(
+    tenant,
+    `SELECT id, context, heading_path AS "headingPath", text FROM knowledge_chunks WHERE document_id = :documentId ORDER BY position`,
+    { documentId },
+  )
+}
+
+/** Stores new embeddings for chunks of one document, all made by `model`. */
+export async function updateChunkEmbeddings(
+  tenant: TenantTransaction,
+  {
+    documentId,
+    model,
+    embeddings,
+  }: { documentId: string; model: string; embeddings: { id: string; embedding: number[] }[] },
+): Promise<void> {
+  for (let start = 0; start < embeddings.length; start += chunkBatchSize) {
+    const batch = embeddings.slice(start, start + chunkBatchSize)
+    await select(
+      tenant,
+      `UPDATE knowledge_chunks c SET embedding = CAST(v.embedding AS vector), embedding_model = :model
+         FROM (SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(id uuid, embedding text)) v
+        WHERE c.id = v.id AND c.document_id = :documentId RETURNING c.id`,
+      {
+        model,
+        documentId,
+        rows: JSON.stringify(batch.map((row) => ({ id: row.id, embedding: `[${row.embedding.join(',')}]` }))),
+      },
+    )
+  }
+  await select(
+    tenant,
+    'UPDATE knowledge_documents SET embedding_model = :model WHERE id = :documentId RETURNING id',
+    {
+      model,
+      documentId,
+    },
+  )
+}
