@@ -174,4 +174,18 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain('s3cretPass')
     expect(JSON.stringify(error.issues)).not.toContain('s3cretPass')
   })
+
+  it('validates the knowledge settings and names them', () => {
+    expect(() => loadConfig({ environment: { NEREID_MAX_UPLOAD_MB: 'lots' }, envFile: false })).toThrow(
+      /NEREID_MAX_UPLOAD_MB/,
+    )
+    expect(() => loadConfig({ environment: { NEREID_ALLOW_PRIVATE_URLS: 'maybe' }, envFile: false })).toThrow(
+      /NEREID_ALLOW_PRIVATE_URLS: expected true or false/,
+    )
+    const config = loadConfig({
+      environment: { NEREID_MAX_UPLOAD_MB: '2', NEREID_ALLOW_PRIVATE_URLS: 'true' },
+      envFile: false,
+    })
+    expect(config.knowledge).toMatchObject({ maxUploadBytes: 2 * 1024 * 1024, allowPrivateUrls: true })
+  })
 })
