@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { Express } from 'express'
 import request from 'supertest'
@@ -138,6 +140,49 @@ describe('the knowledge API', () => {
     const document = await settled(acme, added.body.id)
     expect(document.status).toBe('failed')
     expect(document.error).toMatch(/loopback|private/)
+  })
+
+  it("ingests a URL and, added again, replaces its chunks with the page's new content", async () => {
+    let body =
+      '<html><head><title>Office hours</title></head><body><h1>Office hours</h1><p>The Lisbon office opens at nine.</p></body></html>'
+    const site = http.createServer((_request, response) => {
+      response.setHeader('Content-Type', 'text/html; charset=utf-8')
+      response.end(body)
+    })
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve))
+    // A trusted intranet: private addresses allowed for this app only.
+    const intranetApp = createTestApp({
+      database: testDatabase.database,
+      knowledgeOptions: { allowPrivateUrls: true },
+    })
+    const post = (payload: object) =>
+      request(intranetApp)
+        .post('/v1/knowledge/documents')
+        .set('Authorization', `Bearer ${acme.apiKey}`)
+        .set('X-Nereid-User', acme.members.member.email)
+        .send(payload)
+    try {
+      const url = `http://127.0.0.1:${(site.address() as AddressInfo).port}/hours`
+      const first = await post({ url })
+      const ready = await settled(acme, first.body.id)
+      expect(ready).toMatchObject({
+        status: 'ready',
+        title: 'Office hours',
+        sourceUrl: url,
+        mimeType: 'text/html',
+      })
+      body = body.replace('opens at nine', 'opens at ten')
+      const again = await post({ url })
+      expect(again.body).toMatchObject({ id: first.body.id, duplicate: true, status: 'processing' })
+      await settled(acme, first.body.id)
+      const texts = (await as(acme, 'member').get('/v1/knowledge/search?q=Lisbon office opens')).body.results
+        .filter((result: { documentId: string }) => result.documentId === first.body.id)
+        .map((result: { text: string }) => result.text)
+      expect(texts.join(' ')).toMatch(/opens at ten/)
+      expect(texts.join(' ')).not.toMatch(/opens at nine/)
+    } finally {
+      await new Promise((resolve) => site.close(resolve))
+    }
   })
 
   it('lets viewers search but not add or delete, and validates input', async () => {
