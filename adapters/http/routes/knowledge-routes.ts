@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { AppError } from '../../../core/index.ts'
 import { documentStatuses } from '../../../db/index.ts'
 import type { KnowledgeService } from '../../../ingest/index.ts'
+import { pageOf, pagingQueryShape } from '../paging.ts'
 import { getRequestContext, type RequestContext } from '../request-context.ts'
 import { validateInput } from '../validate-input.ts'
 
@@ -31,8 +32,7 @@ const multipartFields = z
 const listQuery = z
   .object({
     status: z.enum(documentStatuses).optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(25),
-    offset: z.coerce.number().int().min(0).max(100_000).default(0),
+    ...pagingQueryShape,
   })
   .strict()
 const searchQuery = z
@@ -137,15 +137,7 @@ export function createKnowledgeRoutes({
       limit,
       offset,
     })
-    response.json({
-      data,
-      page: {
-        limit,
-        offset,
-        hasMore: data.length === limit,
-        nextOffset: data.length === limit ? offset + limit : null,
-      },
-    })
+    response.json({ data, page: pageOf({ count: data.length, limit, offset }) })
   })
 
   router.get('/knowledge/documents/:id', async (request, response) => {

@@ -1,23 +1,13 @@
 import { Router } from 'express'
 import { z } from 'zod'
-import { type Database, listRecords, maxPageSize, recordKinds, recordListSpecs } from '../../../db/index.ts'
+import { type Database, listRecords, recordKinds, recordListSpecs } from '../../../db/index.ts'
+import { pagingQueryShape } from '../paging.ts'
 import { getRequestContext } from '../request-context.ts'
 import { validateInput } from '../validate-input.ts'
 
 const pagingShape = {
   q: z.string({ message: 'expected one search text' }).max(200, 'at most 200 characters').optional(),
-  limit: z.coerce
-    .number({ message: 'expected a number' })
-    .int('expected a whole number')
-    .min(1, 'must be at least 1')
-    .max(maxPageSize, `must be at most ${maxPageSize}`)
-    .default(25),
-  offset: z.coerce
-    .number({ message: 'expected a number' })
-    .int('expected a whole number')
-    .min(0, 'must be 0 or more')
-    .max(100_000, 'must be at most 100000')
-    .default(0),
+  ...pagingQueryShape,
 }
 
 /**

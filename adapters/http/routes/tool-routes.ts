@@ -2,6 +2,7 @@ import { Router } from 'express'
 import { z } from 'zod'
 import { autonomyModes, autonomyScopeTypes } from '../../../db/index.ts'
 import type { Actor, ToolService } from '../../../tools/index.ts'
+import { pageOf, pagingQueryShape } from '../paging.ts'
 import { getRequestContext, type RequestContext } from '../request-context.ts'
 import { validateInput } from '../validate-input.ts'
 
@@ -13,8 +14,7 @@ const actionsQuery = z
     status: z
       .enum(['pending', 'executing', 'executed', 'rejected', 'denied', 'failed', 'expired', 'undone'])
       .optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(25),
-    offset: z.coerce.number().int().min(0).max(100_000).default(0),
+    ...pagingQueryShape,
   })
   .strict()
 const autonomyBody = z
@@ -109,15 +109,7 @@ export function createToolRoutes({ toolService }: { toolService: ToolService }):
             undoable: entry.status === 'executed' && entry.undoState !== null,
             createdAt: entry.createdAt,
           }))
-    response.json({
-      data,
-      page: {
-        limit,
-        offset,
-        hasMore: data.length === limit,
-        nextOffset: data.length === limit ? offset + limit : null,
-      },
-    })
+    response.json({ data, page: pageOf({ count: data.length, limit, offset }) })
   })
 
   router.post('/actions/:id/approve', async (request, response) => {
