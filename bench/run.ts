@@ -17,6 +17,7 @@ import { createLexicalEmbedder } from '../ingest/embedders/lexical-embedder.ts'
 import { createKnowledgeService } from '../ingest/index.ts'
 import { createTestDatabase } from '../test/support/test-database.ts'
 import { allTools, createToolService } from '../tools/index.ts'
+import { runKnowledgeBench } from './knowledge-bench.ts'
 import { type Measurement, measure } from './measure.ts'
 
 if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL
@@ -152,7 +153,7 @@ await compare(
 
 server.close()
 await bus.close()
-await testDatabase.close()
+
 
 const ratio = (value: number, floor: number) => Math.round((value / floor) * 100) / 100
 console.log(`\nNereid bench (${testDatabase.mode} database, ${runs} runs each, Node ${process.version})\n`)
@@ -191,3 +192,16 @@ for (const { measurement, floor } of pairs) {
     }),
   )
 }
+
+// Knowledge: ingestion throughput and retrieval latency/recall at scale (bench/knowledge-bench.ts).
+if (process.env.BENCH_SKIP_KNOWLEDGE !== '1') {
+  console.log('')
+  const knowledgeRows = await runKnowledgeBench({
+    database,
+    mode: testDatabase.mode,
+    log: (line) => console.log(line),
+  })
+  console.log('')
+  for (const row of knowledgeRows) console.log(JSON.stringify(row))
+}
+await testDatabase.close()

@@ -1,0 +1,753 @@
+/**
+ * Knowledge bench (issue 4): ingestion throughput over the real document fixtures, and hybrid
+ * retrieval latency and HNSW recall at scale, each against a floor measured in the same process on
+ * the same database.
+ *
+ *   - Ingestion: `processDocument` (parse -> chunk -> lexical embed -> write) per fixture, over
+ *     several rounds (a new workspace each round: identical content is deduplicated per
+ *     workspace), against parsing alone. Reports PDF pages/s (target >= 20), all pages/s and
+ *     chunks/s.
+ *   - Retrieval: 10 workspaces, one with BENCH_KNOWLEDGE_CHUNKS chunks (default 100k on a real
+ *     server, 10k embedded) and nine with a tenth of that each, synthetic text with a Zipf-like
+ *     vocabulary, lexical vectors of 256 dimensions, the per-model HNSW index built after loading.
+ *     200 queries (windows of chunk text, some paraphrased): hybrid search end to end and as SQL
+ *     alone against exact vector search (target p95 < 50 ms), and recall@10 of the HNSW leg against
+ *     exact search (target >= 0.95), with a sweep of `hnsw.ef_search`.
+ *
+ * Progress goes to stderr; the tables go to `log`; the result rows are returned.
+ */
+import { randomBytes } from 'node:crypto'
+import { readdir, readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { QueryTypes } from 'sequelize'
+import { createLogger, systemClock } from '../core/index.ts'
+import {
+  createKnowledgeDocument,
+  createWorkspace,
+  type Database,
+  embeddingIndexName,
+  ensureEmbeddingIndex,
+  type NewChunk,
+  replaceDocumentChunks,
+  searchKnowledgeChunks,
+  supportsIterativeScan,
+  type TenantTransaction,
+} from '../db/index.ts'
+import { buildEmbeddingText } from '../ingest/chunk-document.ts'
+import { createLexicalEmbedder } from '../ingest/embedders/lexical-embedder.ts'
+import { createKnowledgeService } from '../ingest/index.ts'
+import { parseDocument } from '../ingest/parsers/index.ts'
+import { createRandom, createSyntheticCorpus, queryFromChunk, randomInt } from './knowledge-corpus.ts'
+import { type Measurement, measure } from './measure.ts'
+
+export interface KnowledgeBenchOptions {
+  database: Database
+  mode: 'embedded' | 'postgres'
+  log: (line: string) => void
+}
+
+type Row = Record<string, unknown>
+
+/** Fixtures that must fail (encrypted, empty, whitespace only, a scan without text). */
+const expectedFailures = new Set([
+  'password.pdf',
+  'empty.txt',
+  'fake-text-all-whitespace.txt',
+  'loremipsum-flat.pdf',
+])
+const fixturesDirectory = fileURLToPath(new URL('../test/fixtures/documents/', import.meta.url))
+
+const targets = { pdfPagesPerSecond: 20, hybridP95Ms: 50, recallAt10: 0.95 }
+
+const progress = (line: string) => process.stderr.write(`[knowledge-bench] ${line}\n`)
+const round1 = (value: number) => Math.round(value * 10) / 10
+const round3 = (value: number) => Math.round(value * 1000) / 1000
+const ratio = (value: number, floor: number) => Math.round((value / floor) * 100) / 100
+const median = (values: number[]) => {
+  const sorted = [...values].sort((left, right) => left - right)
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0
+}
+
+export async function runKnowledgeBench({ database, mode, log }: KnowledgeBenchOptions): Promise<Row[]> {
+  const rows: Row[] = []
+  rows.push(...(await runIngestionBench({ database, mode, log })))
+  rows.push(...(await runRetrievalBench({ database, mode, log })))
+  return rows
+}
+
+async function newWorkspace(database: Database, name: string): Promise<string> {
+  const suffix = randomBytes(3).toString('hex')
+  const workspace = await database.withSystem((system) =>
+    createWorkspace(system, { name, slug: `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${suffix}` }),
+  )
+  return workspace.id
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ingestion
+
+interface FixtureStats {
+  fileName: string
+  mimeType: string
+  pdf: boolean
+  pages: number
+  chunks: number
+  parseMs: number[]
+  processMs: number[]
+  failure?: string | undefined
+}
+
+async function runIngestionBench({ database, mode, log }: KnowledgeBenchOptions): Promise<Row[]> {
+  const rounds = Number(process.env.BENCH_KNOWLEDGE_ROUNDS ?? 5)
+  const names = (await readdir(fixturesDirectory))
+    .filter((name) => name !== 'README.md' && !expectedFailures.has(name))
+    .sort()
+  const fixtures = await Promise.all(
+    names.map(async (fileName) => ({
+      fileName,
+      bytes: new Uint8Array(await readFile(`${fixturesDirectory}${fileName}`)),
+    })),
+  )
+  const knowledge = createKnowledgeService({
+    database,
+    embedder: createLexicalEmbedder(),
+    clock: systemClock,
+    logger: createLogger({ level: 'silent' }),
+    // A scheduler that does nothing: the bench calls processDocument itself, timed.
+    scheduler: { enqueue: async () => {} },
+    maxUploadBytes: 25 * 1024 * 1024,
+    allowPrivateUrls: false,
+  })
+  const stats = new Map<string, FixtureStats>()
+  // Round 0 warms up (module loading, pdf.js, the tokenizer, the 512-d model's index creation).
+  for (let round = 0; round <= rounds; round += 1) {
+    progress(`ingestion round ${round}/${rounds}${round === 0 ? ' (warm-up)' : ''}`)
+    const workspaceId = await newWorkspace(database, `Knowledge ingest bench ${round}`)
+    const context = { workspaceId }
+    for (const { fileName, bytes } of fixtures) {
+      let started = performance.now()
+      const parsed = await parseDocument({ bytes, fileName })
+      const parseMs = performance.now() - started
+      const { document } = await knowledge.addDocument({ context, source: { kind: 'file', bytes, fileName } })
+      started = performance.now()
+      const processed = await knowledge.processDocument({ workspaceId, documentId: document.id })
+      const processMs = performance.now() - started
+      const entry = stats.get(fileName) ?? {
+        fileName,
+        mimeType: parsed.mimeType,
+        pdf: parsed.mimeType === 'application/pdf',
+        pages: 0,
+        chunks: 0,
+        parseMs: [],
+        processMs: [],
+      }
+      stats.set(fileName, entry)
+      if (processed?.document.status !== 'ready') {
+        entry.failure = processed?.document.error ?? 'not processed'
+        continue
+      }
+      entry.pages = processed.pages
+      entry.chunks = processed.chunks
+      if (round > 0) {
+        entry.parseMs.push(parseMs)
+        entry.processMs.push(processMs)
+      }
+    }
+  }
+
+  log(`\nKnowledge ingestion (${mode} database, ${rounds} rounds after a warm-up, lexical embedder 512-d)\n`)
+  log(
+    `${'file'.padEnd(42)}${'pages'.padStart(6)}${'chunks'.padStart(7)}${'parse p50 ms'.padStart(14)}${'ingest p50 ms'.padStart(15)}${'x parse'.padStart(9)}`,
+  )
+  const ready = [...stats.values()].filter((entry) => !entry.failure)
+  for (const entry of stats.values()) {
+    if (entry.failure) {
+      log(`${entry.fileName.padEnd(42)}  FAILED: ${entry.failure}`)
+      continue
+    }
+    const parseP50 = median(entry.parseMs)
+    const processP50 = median(entry.processMs)
+    log(
+      `${entry.fileName.padEnd(42)}${String(entry.pages).padStart(6)}${String(entry.chunks).padStart(7)}${parseP50.toFixed(1).padStart(14)}${processP50.toFixed(1).padStart(15)}${ratio(processP50, parseP50).toFixed(2).padStart(9)}`,
+    )
+  }
+
+  const rows: Row[] = []
+  const summarize = (name: string, set: FixtureStats[], target?: number) => {
+    const sum = (values: number[]) => values.reduce((total, value) => total + value, 0)
+    const pages = sum(set.map((entry) => entry.pages)) * rounds
+    const chunks = sum(set.map((entry) => entry.chunks)) * rounds
+    const processSeconds = sum(set.flatMap((entry) => entry.processMs)) / 1000
+    const parseSeconds = sum(set.flatMap((entry) => entry.parseMs)) / 1000
+    const row: Row = {
+      bench: name,
+      database: mode,
+      rounds,
+      documents: set.length,
+      pages,
+      chunks,
+      seconds: round3(processSeconds),
+      pages_per_s: round1(pages / processSeconds),
+      chunks_per_s: round1(chunks / processSeconds),
+      floor: 'parse only (parseDocument)',
+      floor_seconds: round3(parseSeconds),
+      floor_pages_per_s: round1(pages / parseSeconds),
+      ratio_time: ratio(processSeconds, parseSeconds),
+      ...(target === undefined
+        ? {}
+        : { target_pages_per_s: target, meets_target: pages / processSeconds >= target }),
+    }
+    rows.push(row)
+  }
+  summarize(
+    'knowledge ingestion: PDF fixtures',
+    ready.filter((entry) => entry.pdf),
+    targets.pdfPagesPerSecond,
+  )
+  summarize('knowledge ingestion: all fixtures', ready)
+  summarize(
+    'knowledge ingestion: non-PDF fixtures',
+    ready.filter((entry) => !entry.pdf),
+  )
+  log('')
+  log(
+    `${'set'.padEnd(42)}${'docs'.padStart(6)}${'pages'.padStart(7)}${'chunks'.padStart(8)}${'pages/s'.padStart(9)}${'chunks/s'.padStart(10)}${'parse-only pages/s'.padStart(20)}${'x floor'.padStart(9)}`,
+  )
+  for (const row of rows) {
+    log(
+      `${String(row.bench).padEnd(42)}${String(row.documents).padStart(6)}${String(row.pages).padStart(7)}${String(row.chunks).padStart(8)}${String(row.pages_per_s).padStart(9)}${String(row.chunks_per_s).padStart(10)}${String(row.floor_pages_per_s).padStart(20)}${String(row.ratio_time).padStart(9)}`,
+    )
+  }
+  log(
+    `(x floor = ingest time / parse-only time; target >= ${targets.pdfPagesPerSecond} PDF pages/s: ${rows[0]?.meets_target ? 'met' : 'NOT met'})`,
+  )
+  return rows
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retrieval at scale
+
+interface BenchQuery {
+  text: string
+  paraphrased: boolean
+  embedding: number[]
+  literal: string
+}
+
+interface Hit {
+  id: string
+  distance: number
+}
+
+async function tenantSelect<Result extends object>(
+  tenant: TenantTransaction,
+  sql: string,
+  replacements: Record<string, unknown> = {},
+): Promise<Result[]> {
+  return (await tenant.sequelize.query(sql, {
+    replacements,
+    transaction: tenant.transaction,
+    type: QueryTypes.SELECT,
+  })) as Result[]
+}
+
+async function runRetrievalBench({ database, mode, log }: KnowledgeBenchOptions): Promise<Row[]> {
+  const bigChunks = Number(process.env.BENCH_KNOWLEDGE_CHUNKS ?? (mode === 'postgres' ? 100_000 : 10_000))
+  const queryCount = Number(process.env.BENCH_KNOWLEDGE_QUERIES ?? 200)
+  const maintenanceWorkMem = process.env.BENCH_KNOWLEDGE_MAINTENANCE_WORK_MEM ?? '512MB'
+  const efSearchValues = (process.env.BENCH_KNOWLEDGE_EF_SEARCH ?? '40,100,200,400,1000')
+    .split(',')
+    .map(Number)
+  const workspaceCount = 10
+  const chunksPerDocument = 100
+  const dimensions = 256
+  const k = 10
+  const embedder = createLexicalEmbedder({ dimensions })
+  const model = embedder.model
+
+  // Workspace 0 is the big one; 1..9 hold a tenth of its chunks each. Workspace 1 is measured too.
+  const sizes = Array.from({ length: workspaceCount }, (_, index) =>
+    index === 0 ? bigChunks : Math.max(chunksPerDocument, Math.round(bigChunks / 10)),
+  )
+  const workspaceIds: string[] = []
+  for (let index = 0; index < workspaceCount; index += 1) {
+    workspaceIds.push(await newWorkspace(database, `Knowledge retrieval bench ${index}`))
+  }
+  const documentCounts = sizes.map((size) => Math.ceil(size / chunksPerDocument))
+  // Interleave the workspaces' documents in proportion, as tenants writing at the same time would.
+  const jobs = documentCounts
+    .flatMap((count, workspace) =>
+      Array.from({ length: count }, (_, document) => ({
+        workspace,
+        document,
+        order: (document + 0.5) / count,
+      })),
+    )
+    .sort((left, right) => left.order - right.order || left.workspace - right.workspace)
+
+  // The chunks queries are taken from (workspaces 0 and 1), chosen before loading so no text is kept.
+  const queryRandom = createRandom(20_261_122)
+  const measured = [0, 1]
+  const picks = new Map<string, { workspace: number; slot: number }[]>()
+  for (const workspace of measured) {
+    for (let slot = 0; slot < queryCount; slot += 1) {
+      const document = randomInt(queryRandom, 0, documentCounts[workspace]! - 1)
+      const chunk = randomInt(queryRandom, 0, chunksPerDocument - 1)
+      const key = `${workspace}:${document}:${chunk}`
+      picks.set(key, [...(picks.get(key) ?? []), { workspace, slot }])
+    }
+  }
+  const sourceTexts = measured.map(() => new Array<string>(queryCount))
+
+  const totalChunks = sizes.reduce((total, size) => total + size, 0)
+  progress(
+    `loading ${totalChunks} chunks (${bigChunks} in the big workspace, ${sizes[1]} in 9 others), ${jobs.length} documents`,
+  )
+  const corpus = createSyntheticCorpus(42)
+  let embedMs = 0
+  let loaded = 0
+  let nextJob = 0
+  let nextReport = 0.1
+  const loadStarted = performance.now()
+  const worker = async () => {
+    while (nextJob < jobs.length) {
+      const job = jobs[nextJob++]!
+      const remaining = sizes[job.workspace]! - job.document * chunksPerDocument
+      const count = Math.min(chunksPerDocument, remaining)
+      const title = `${corpus.phrase()} report ${job.document + 1}`
+      let headingPath = [corpus.phrase()]
+      const texts: { text: string; words: number; headingPath: string[] }[] = []
+      for (let position = 0; position < count; position += 1) {
+        if (position > 0 && position % 20 === 0) headingPath = [corpus.phrase()]
+        const chunk = corpus.chunk()
+        texts.push({ ...chunk, headingPath })
+        for (const pick of picks.get(`${job.workspace}:${job.document}:${position}`) ?? []) {
+          sourceTexts[pick.workspace]![pick.slot] = chunk.text
+        }
+      }
+      const embedStarted = performance.now()
+      const embeddings = await embedder.embed(
+        texts.map(({ text, headingPath }) => buildEmbeddingText({ title, headingPath, text })),
+      )
+      embedMs += performance.now() - embedStarted
+      const chunks: NewChunk[] = texts.map(({ text, words, headingPath }, position) => ({
+        position,
+        text,
+        context: [title, ...headingPath].join(' > '),
+        headingPath,
+        page: undefined,
+        pageEnd: undefined,
+        tokenCount: Math.round(words * 1.3),
+        embedding: embeddings[position]!,
+      }))
+      await database.withTenant({ workspaceId: workspaceIds[job.workspace]! }, async (tenant) => {
+        const document = await createKnowledgeDocument(tenant, {
+          title,
+          sourceType: 'text',
+          createdById: null,
+        })
+        await replaceDocumentChunks(tenant, {
+          documentId: document.id,
+          chunks,
+          embeddingModel: model,
+          pageCount: undefined,
+          now: new Date(),
+        })
+      })
+      loaded += count
+      if (loaded / totalChunks >= nextReport) {
+        progress(
+          `  ${loaded} chunks, ${Math.round(loaded / ((performance.now() - loadStarted) / 1000))} chunks/s`,
+        )
+        nextReport += 0.1
+      }
+    }
+  }
+  // Two documents in flight: one is generated and embedded (CPU here) while the other is written.
+  await Promise.all([worker(), worker()])
+  const loadSeconds = (performance.now() - loadStarted) / 1000
+
+  progress('ANALYZE')
+  let started = performance.now()
+  await database.withSystem(({ sequelize, transaction }) =>
+    sequelize.query('ANALYZE knowledge_chunks; ANALYZE knowledge_documents', { transaction }),
+  )
+  const analyzeSeconds = (performance.now() - started) / 1000
+
+  progress(`building the HNSW index (maintenance_work_mem ${maintenanceWorkMem})`)
+  started = performance.now()
+  await database.withSystem(async (system) => {
+    await system.sequelize.query(
+      `SET LOCAL maintenance_work_mem = ${system.sequelize.escape(maintenanceWorkMem)}`,
+      {
+        transaction: system.transaction,
+      },
+    )
+    await ensureEmbeddingIndex(system, { model, dimensions })
+  })
+  const indexSeconds = (performance.now() - started) / 1000
+  const [sizesRow] = await database.withSystem(({ sequelize, transaction }) =>
+    sequelize.query(
+      `SELECT pg_relation_size(:index)::float8 / 1048576 AS "indexMb",
+              pg_total_relation_size('knowledge_chunks')::float8 / 1048576 AS "tableMb",
+              (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS "pgvector",
+              current_setting('server_version') AS "server", current_setting('jit') AS jit`,
+      { replacements: { index: embeddingIndexName(model) }, transaction, type: QueryTypes.SELECT },
+    ),
+  )
+  const info = sizesRow as { indexMb: number; tableMb: number; pgvector: string; server: string; jit: string }
+  const iterativeScan = await database.withSystem((system) => supportsIterativeScan(system))
+
+  const rows: Row[] = [
+    {
+      bench: 'knowledge load: synthetic chunks (generate + lexical embed 256-d + replaceDocumentChunks)',
+      database: mode,
+      workspaces: workspaceCount,
+      chunks: totalChunks,
+      documents: jobs.length,
+      seconds: round3(loadSeconds),
+      chunks_per_s: round1(totalChunks / loadSeconds),
+      embed_seconds: round3(embedMs / 1000),
+      analyze_seconds: round3(analyzeSeconds),
+      table_mb: round1(info.tableMb),
+    },
+    {
+      bench: 'knowledge HNSW index build (after load)',
+      database: mode,
+      model,
+      dimensions,
+      rows: totalChunks,
+      seconds: round3(indexSeconds),
+      index_mb: round1(info.indexMb),
+      maintenance_work_mem: maintenanceWorkMem,
+      pgvector: info.pgvector,
+      server: info.server,
+    },
+  ]
+  log(
+    `\nKnowledge retrieval (${mode} database: PostgreSQL ${info.server}, pgvector ${info.pgvector}, jit ${info.jit}; ` +
+      `iterative scan ${iterativeScan ? 'on' : 'unavailable'})`,
+  )
+  log(
+    `load: ${totalChunks} chunks in ${workspaceCount} workspaces (${bigChunks} + 9 x ${sizes[1]}), ${jobs.length} documents, ` +
+      `${loadSeconds.toFixed(1)} s = ${round1(totalChunks / loadSeconds)} chunks/s (of which lexical embedding ${(embedMs / 1000).toFixed(1)} s); ` +
+      `ANALYZE ${analyzeSeconds.toFixed(1)} s; table ${round1(info.tableMb)} MB`,
+  )
+  log(
+    `HNSW index (${model}, m 16, ef_construction 64, maintenance_work_mem ${maintenanceWorkMem}): built in ${indexSeconds.toFixed(1)} s, ${round1(info.indexMb)} MB`,
+  )
+
+  const knowledge = createKnowledgeService({
+    database,
+    embedder,
+    clock: systemClock,
+    logger: createLogger({ level: 'silent' }),
+    scheduler: { enqueue: async () => {} },
+    maxUploadBytes: 25 * 1024 * 1024,
+    allowPrivateUrls: false,
+  })
+
+  for (const workspace of measured) {
+    const context = { workspaceId: workspaceIds[workspace]! }
+    const queries: BenchQuery[] = []
+    for (const [slot, source] of sourceTexts[workspace]!.entries()) {
+      const paraphrased = slot % 10 >= 7
+      const text = queryFromChunk(queryRandom, source, paraphrased)
+      const [embedding] = await embedder.embed([text])
+      queries.push({ text, paraphrased, embedding: embedding!, literal: `[${embedding!.join(',')}]` })
+    }
+    sourceTexts[workspace] = []
+    const label =
+      workspace === 0 ? `big workspace, ${sizes[0]} chunks` : `small workspace, ${sizes[1]} chunks`
+    progress(`measuring in the ${label}`)
+    rows.push(
+      ...(await measureRetrieval({
+        database,
+        mode,
+        log,
+        knowledge,
+        context,
+        queries,
+        label,
+        endToEnd: workspace === 0,
+        chunksInWorkspace: sizes[workspace]!,
+        totalChunks,
+        model,
+        dimensions,
+        k,
+        iterativeScan,
+        efSearchValues,
+      })),
+    )
+  }
+  return rows
+}
+
+async function measureRetrieval({
+  database,
+  mode,
+  log,
+  knowledge,
+  context,
+  queries,
+  label,
+  endToEnd,
+  chunksInWorkspace,
+  totalChunks,
+  model,
+  dimensions,
+  k,
+  iterativeScan,
+  efSearchValues,
+}: KnowledgeBenchOptions & {
+  knowledge: ReturnType<typeof createKnowledgeService>
+  context: { workspaceId: string }
+  queries: BenchQuery[]
+  label: string
+  /** Also measure searchKnowledge end to end (query embedding included). */
+  endToEnd: boolean
+  chunksInWorkspace: number
+  totalChunks: number
+  model: string
+  dimensions: number
+  k: number
+  iterativeScan: boolean
+  efSearchValues: number[]
+}): Promise<Row[]> {
+  const runs = queries.length
+  const warmup = Math.min(20, runs)
+  /** Cycles through the queries; after the warm-up every query is timed exactly once. */
+  const cycling = (operation: (query: BenchQuery, index: number) => Promise<unknown>) => {
+    let next = 0
+    return () => {
+      const index = next++ % queries.length
+      return operation(queries[index]!, index)
+    }
+  }
+  const exactTop: Hit[][] = []
+  const floor = await measure({
+    name: 'exact vector search, top 10 (floor)',
+    runs,
+    warmup,
+    // `embedding <=> q` instead of the index expression `(embedding::vector(N)) <=> q`: the HNSW
+    // index cannot serve it, so this computes the distance to every chunk of the tenant.
+    operation: cycling(async (query, index) => {
+      exactTop[index] = await database.withTenant(context, (tenant) =>
+        tenantSelect<Hit>(
+          tenant,
+          `SELECT c.id, (c.embedding <=> CAST(:embedding AS vector)) AS distance
+             FROM knowledge_chunks c
+            WHERE c.embedding_model = :model
+            ORDER BY c.embedding <=> CAST(:embedding AS vector), c.id
+            LIMIT :k`,
+          { embedding: query.literal, model, k },
+        ),
+      )
+    }),
+  })
+
+  /** The HNSW leg under the tenant, as searchKnowledgeChunks runs it but with a chosen ef_search. */
+  const hnswTop = async (query: BenchQuery, efSearch: number, limit: number) =>
+    database.withTenant(context, async (tenant) => {
+      await tenant.sequelize.query(
+        `${iterativeScan ? "SET LOCAL hnsw.iterative_scan = 'relaxed_order'; " : ''}SET LOCAL hnsw.ef_search = ${efSearch}`,
+        { transaction: tenant.transaction },
+      )
+      const hits = await tenantSelect<Hit>(
+        tenant,
+        `SELECT c.id, (c.embedding::vector(${dimensions})) <=> CAST(:embedding AS vector(${dimensions})) AS distance
+           FROM knowledge_chunks c
+          WHERE c.embedding_model = :model
+          ORDER BY (c.embedding::vector(${dimensions})) <=> CAST(:embedding AS vector(${dimensions}))
+          LIMIT :limit`,
+        { embedding: query.literal, model, limit },
+      )
+      // Relaxed order: the index may return neighbours slightly out of order; re-sort, keep k.
+      return hits.sort((left, right) => left.distance - right.distance).slice(0, k)
+    })
+  /**
+   * recall@10: share of the exact top 10 (ids) the index returned. Also: `top1`, how often the
+   * exact nearest chunk is among them, and `near`, the share of returned chunks at most 1% farther
+   * than the exact 10th (so near-ties do not count as misses).
+   */
+  const recallOf = (found: Hit[][]) => {
+    let recall = 0
+    let top1 = 0
+    let near = 0
+    for (const [index, exact] of exactTop.entries()) {
+      const ids = new Set(exact.map((hit) => hit.id))
+      const hits = found[index] ?? []
+      const tenth = exact.at(-1)?.distance ?? 0
+      recall += ids.size === 0 ? 1 : hits.filter((hit) => ids.has(hit.id)).length / ids.size
+      top1 += exact.length === 0 || hits.some((hit) => hit.id === exact[0]!.id) ? 1 : 0
+      near +=
+        exact.length === 0
+          ? 1
+          : Math.min(1, hits.filter((hit) => hit.distance <= tenth * 1.01 + 1e-9).length / exact.length)
+    }
+    const count = exactTop.length
+    return { recall: round3(recall / count), top1: round3(top1 / count), near: round3(near / count) }
+  }
+
+  const hybridEndToEnd = endToEnd
+    ? await measure({
+        name: 'hybrid search end to end (searchKnowledge)',
+        runs,
+        warmup,
+        operation: cycling((query) => knowledge.searchKnowledge({ context, query: query.text, k })),
+      })
+    : undefined
+  const searchSql = (query: BenchQuery, withVector: boolean) =>
+    database.withTenant(context, (tenant) =>
+      searchKnowledgeChunks(tenant, {
+        text: query.text,
+        embedding: withVector ? query.embedding : undefined,
+        embeddingModel: model,
+        k,
+        iterativeScan,
+        minSimilarity: 0.1,
+      }),
+    )
+  const emptyResults = { hybrid: new Set<number>(), text: new Set<number>() }
+  const hybridSql = await measure({
+    name: 'hybrid search SQL alone (searchKnowledgeChunks)',
+    runs,
+    warmup,
+    operation: cycling(async (query, index) => {
+      const hits = await searchSql(query, true)
+      if (hits.length === 0) emptyResults.hybrid.add(index)
+    }),
+  })
+  const textSql = await measure({
+    name: 'full-text leg alone (searchKnowledgeChunks, no vector)',
+    runs,
+    warmup,
+    operation: cycling(async (query, index) => {
+      const hits = await searchSql(query, false)
+      if (hits.length === 0) emptyResults.text.add(index)
+    }),
+  })
+  // How the planner runs the full-text match under row-level security (GIN index or not).
+  const textPlan = await database.withTenant(context, async (tenant) => {
+    const [row] = await tenantSelect<{ 'QUERY PLAN': unknown }>(
+      tenant,
+      `EXPLAIN (FORMAT JSON) SELECT c.id FROM knowledge_chunks c, websearch_to_tsquery('english', :text) query
+        WHERE c.search_vector @@ query`,
+      { text: queries[0]!.text },
+    )
+    const nodes: string[] = []
+    const walk = (node: Record<string, unknown>) => {
+      const type = String(node['Node Type'])
+      nodes.push(node['Index Name'] ? `${type} on ${node['Index Name']}` : type)
+      for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child)
+    }
+    const plan = row?.['QUERY PLAN']
+    const parsed = (typeof plan === 'string' ? JSON.parse(plan) : plan) as { Plan: Record<string, unknown> }[]
+    walk(parsed[0]!.Plan)
+    return nodes.filter((node) => /Scan/.test(node)).join(', ')
+  })
+
+  const legLimit = Math.max(40, k * 4)
+  const sweep: { efSearch: number; measurement: Measurement; quality: ReturnType<typeof recallOf> }[] = []
+  for (const efSearch of efSearchValues) {
+    const found: Hit[][] = []
+    const measurement = await measure({
+      name: `HNSW top 10, ef_search ${efSearch}`,
+      runs,
+      warmup,
+      operation: cycling(async (query, index) => {
+        found[index] = await hnswTop(query, efSearch, k)
+      }),
+    })
+    sweep.push({ efSearch, measurement, quality: recallOf(found) })
+  }
+  // What searchKnowledgeChunks' vector leg does: LIMIT max(40, 4k) candidates at ef_search 100,
+  // ranked by distance; its top 10.
+  const legFound: Hit[][] = []
+  const leg = await measure({
+    name: `HNSW vector leg (LIMIT ${legLimit}, top 10), ef_search 100`,
+    runs,
+    warmup,
+    operation: cycling(async (query, index) => {
+      legFound[index] = await hnswTop(query, 100, legLimit)
+    }),
+  })
+  const legQuality = recallOf(legFound)
+
+  const common = {
+    database: mode,
+    workspace: label,
+    chunks_in_workspace: chunksInWorkspace,
+    chunks_total: totalChunks,
+    workspaces: 10,
+    queries: queries.length,
+    paraphrased_queries: queries.filter((query) => query.paraphrased).length,
+    runs,
+    k,
+  }
+  const pairRow = (measurement: Measurement, extra: Row = {}): Row => ({
+    bench: `knowledge retrieval: ${measurement.name}`,
+    ...common,
+    p50_ms: measurement.p50Ms,
+    p95_ms: measurement.p95Ms,
+    mean_ms: measurement.meanMs,
+    floor: floor.name,
+    floor_p50_ms: floor.p50Ms,
+    floor_p95_ms: floor.p95Ms,
+    ratio_p50: ratio(measurement.p50Ms, floor.p50Ms),
+    ratio_p95: ratio(measurement.p95Ms, floor.p95Ms),
+    ...extra,
+  })
+  const qualityRow = (quality: ReturnType<typeof recallOf>, efSearch: number): Row => ({
+    ef_search: efSearch,
+    recall_at_10: quality.recall,
+    exact_top1_found: quality.top1,
+    recall_at_10_within_1pct: quality.near,
+    target_recall: targets.recallAt10,
+    meets_target: quality.recall >= targets.recallAt10,
+  })
+  const rows: Row[] = []
+  if (hybridEndToEnd) {
+    rows.push(
+      pairRow(hybridEndToEnd, {
+        target_p95_ms: targets.hybridP95Ms,
+        meets_target: hybridEndToEnd.p95Ms < targets.hybridP95Ms,
+      }),
+    )
+  }
+  rows.push(
+    pairRow(hybridSql, {
+      target_p95_ms: targets.hybridP95Ms,
+      meets_target: hybridSql.p95Ms < targets.hybridP95Ms,
+      queries_without_results: emptyResults.hybrid.size,
+    }),
+    pairRow(textSql, { queries_without_results: emptyResults.text.size, text_match_plan: textPlan }),
+    ...sweep.map((entry) => pairRow(entry.measurement, qualityRow(entry.quality, entry.efSearch))),
+    pairRow(leg, qualityRow(legQuality, 100)),
+  )
+
+  log(`\n${label} (1 of 10 workspaces, ${totalChunks} chunks in all), ${queries.length} queries, k = ${k}\n`)
+  log(
+    `${'operation'.padEnd(56)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'x floor p50'.padStart(13)}${'recall@10'.padStart(11)}${'top-1 found'.padStart(13)}${'within 1%'.padStart(11)}`,
+  )
+  const line = (measurement: Measurement, quality?: ReturnType<typeof recallOf>) =>
+    log(
+      `${measurement.name.padEnd(56)}${measurement.p50Ms.toFixed(2).padStart(9)}${measurement.p95Ms.toFixed(2).padStart(9)}${(measurement === floor ? '' : ratio(measurement.p50Ms, floor.p50Ms).toFixed(2)).padStart(13)}` +
+        `${(quality?.recall.toFixed(3) ?? '').padStart(11)}${(quality?.top1.toFixed(3) ?? '').padStart(13)}${(quality?.near.toFixed(3) ?? '').padStart(11)}`,
+    )
+  line(floor, { recall: 1, top1: 1, near: 1 })
+  for (const measurement of [hybridEndToEnd, hybridSql, textSql]) if (measurement) line(measurement)
+  for (const entry of sweep) line(entry.measurement, entry.quality)
+  line(leg, legQuality)
+  const codeSetting = sweep.find((entry) => entry.efSearch === 100)
+  const enough = sweep.find((entry) => entry.quality.recall >= targets.recallAt10)
+  log(
+    `hybrid p95 ${hybridEndToEnd ? `${hybridEndToEnd.p95Ms.toFixed(1)} ms end to end / ` : ''}${hybridSql.p95Ms.toFixed(1)} ms SQL (target < ${targets.hybridP95Ms}); ` +
+      `${codeSetting ? `recall@10 at ef_search 100 (the code's setting) ${codeSetting.quality.recall.toFixed(3)}; ` : ''}` +
+      `target >= ${targets.recallAt10}: ${enough ? `first reached at ef_search ${enough.efSearch}` : `not reached at ef_search ${efSearchValues.join('/')}`}`,
+  )
+  log(
+    `full-text match plan under RLS: ${textPlan}; queries without results: hybrid ${emptyResults.hybrid.size}, full-text ${emptyResults.text.size}`,
+  )
+  return rows
+}
