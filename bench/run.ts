@@ -154,7 +154,6 @@ await compare(
 server.close()
 await bus.close()
 
-
 const ratio = (value: number, floor: number) => Math.round((value / floor) * 100) / 100
 console.log(`\nNereid bench (${testDatabase.mode} database, ${runs} runs each, Node ${process.version})\n`)
 console.log(
