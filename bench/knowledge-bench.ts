@@ -12,7 +12,13 @@
  *     vocabulary, lexical vectors of 256 dimensions, the per-model HNSW index built after loading.
  *     200 queries (windows of chunk text, some paraphrased): hybrid search end to end and as SQL
  *     alone against exact vector search (target p95 < 50 ms), and recall@10 of the HNSW leg against
- *     exact search (target >= 0.95), with a sweep of `hnsw.ef_search`.
+ *     exact search (target >= 0.95), with a sweep of `hnsw.ef_search` (each row says whether the
+ *     planner used the index: pgvector 0.8 costs ef_search in and may switch to an exact scan). The
+ *     same, without the end-to-end row, in one of the small workspaces.
+ *
+ * Environment: BENCH_KNOWLEDGE_CHUNKS (big workspace size), BENCH_KNOWLEDGE_QUERIES (200),
+ * BENCH_KNOWLEDGE_ROUNDS (ingestion rounds, 5), BENCH_KNOWLEDGE_EF_SEARCH (40,100,200,400,1000),
+ * BENCH_KNOWLEDGE_MAINTENANCE_WORK_MEM (for the index build, 512MB).
  *
  * Progress goes to stderr; the tables go to `log`; the result rows are returned.
  */
@@ -546,24 +552,29 @@ async function measureRetrieval({
     }),
   })
 
+  const vectorSql = `SELECT c.id, (c.embedding::vector(${dimensions})) <=> CAST(:embedding AS vector(${dimensions})) AS distance
+       FROM knowledge_chunks c
+      WHERE c.embedding_model = :model
+      ORDER BY (c.embedding::vector(${dimensions})) <=> CAST(:embedding AS vector(${dimensions}))
+      LIMIT :limit`
+  const setSearch = (tenant: TenantTransaction, efSearch: number) =>
+    tenant.sequelize.query(
+      `${iterativeScan ? "SET LOCAL hnsw.iterative_scan = 'relaxed_order'; " : ''}SET LOCAL hnsw.ef_search = ${efSearch}`,
+      { transaction: tenant.transaction },
+    )
   /** The HNSW leg under the tenant, as searchKnowledgeChunks runs it but with a chosen ef_search. */
   const hnswTop = async (query: BenchQuery, efSearch: number, limit: number) =>
     database.withTenant(context, async (tenant) => {
-      await tenant.sequelize.query(
-        `${iterativeScan ? "SET LOCAL hnsw.iterative_scan = 'relaxed_order'; " : ''}SET LOCAL hnsw.ef_search = ${efSearch}`,
-        { transaction: tenant.transaction },
-      )
-      const hits = await tenantSelect<Hit>(
-        tenant,
-        `SELECT c.id, (c.embedding::vector(${dimensions})) <=> CAST(:embedding AS vector(${dimensions})) AS distance
-           FROM knowledge_chunks c
-          WHERE c.embedding_model = :model
-          ORDER BY (c.embedding::vector(${dimensions})) <=> CAST(:embedding AS vector(${dimensions}))
-          LIMIT :limit`,
-        { embedding: query.literal, model, limit },
-      )
+      await setSearch(tenant, efSearch)
+      const hits = await tenantSelect<Hit>(tenant, vectorSql, { embedding: query.literal, model, limit })
       // Relaxed order: the index may return neighbours slightly out of order; re-sort, keep k.
       return hits.sort((left, right) => left.distance - right.distance).slice(0, k)
+    })
+  /** The planner's scans for the vector query at this ef_search (pgvector 0.8 costs ef_search in). */
+  const vectorPlan = (efSearch: number, limit: number) =>
+    database.withTenant(context, async (tenant) => {
+      await setSearch(tenant, efSearch)
+      return planScans(tenant, vectorSql, { embedding: queries[0]!.literal, model, limit })
     })
   /**
    * recall@10: share of the exact top 10 (ids) the index returned. Also: `top1`, how often the
@@ -628,27 +639,22 @@ async function measureRetrieval({
     }),
   })
   // How the planner runs the full-text match under row-level security (GIN index or not).
-  const textPlan = await database.withTenant(context, async (tenant) => {
-    const [row] = await tenantSelect<{ 'QUERY PLAN': unknown }>(
+  const textPlan = await database.withTenant(context, (tenant) =>
+    planScans(
       tenant,
-      `EXPLAIN (FORMAT JSON) SELECT c.id FROM knowledge_chunks c, websearch_to_tsquery('english', :text) query
+      `SELECT c.id FROM knowledge_chunks c, websearch_to_tsquery('english', :text) query
         WHERE c.search_vector @@ query`,
       { text: queries[0]!.text },
-    )
-    const nodes: string[] = []
-    const walk = (node: Record<string, unknown>) => {
-      const type = String(node['Node Type'])
-      nodes.push(node['Index Name'] ? `${type} on ${node['Index Name']}` : type)
-      for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child)
-    }
-    const plan = row?.['QUERY PLAN']
-    const parsed = (typeof plan === 'string' ? JSON.parse(plan) : plan) as { Plan: Record<string, unknown> }[]
-    walk(parsed[0]!.Plan)
-    return nodes.filter((node) => /Scan/.test(node)).join(', ')
-  })
+    ),
+  )
 
   const legLimit = Math.max(40, k * 4)
-  const sweep: { efSearch: number; measurement: Measurement; quality: ReturnType<typeof recallOf> }[] = []
+  const sweep: {
+    efSearch: number
+    measurement: Measurement
+    quality: ReturnType<typeof recallOf>
+    plan: string
+  }[] = []
   for (const efSearch of efSearchValues) {
     const found: Hit[][] = []
     const measurement = await measure({
@@ -659,7 +665,7 @@ async function measureRetrieval({
         found[index] = await hnswTop(query, efSearch, k)
       }),
     })
-    sweep.push({ efSearch, measurement, quality: recallOf(found) })
+    sweep.push({ efSearch, measurement, quality: recallOf(found), plan: await vectorPlan(efSearch, k) })
   }
   // What searchKnowledgeChunks' vector leg does: LIMIT max(40, 4k) candidates at ef_search 100,
   // ranked by distance; its top 10.
@@ -673,6 +679,7 @@ async function measureRetrieval({
     }),
   })
   const legQuality = recallOf(legFound)
+  const legPlan = await vectorPlan(100, legLimit)
 
   const common = {
     database: mode,
@@ -698,8 +705,9 @@ async function measureRetrieval({
     ratio_p95: ratio(measurement.p95Ms, floor.p95Ms),
     ...extra,
   })
-  const qualityRow = (quality: ReturnType<typeof recallOf>, efSearch: number): Row => ({
+  const qualityRow = (quality: ReturnType<typeof recallOf>, efSearch: number, plan: string): Row => ({
     ef_search: efSearch,
+    plan,
     recall_at_10: quality.recall,
     exact_top1_found: quality.top1,
     recall_at_10_within_1pct: quality.near,
@@ -722,32 +730,63 @@ async function measureRetrieval({
       queries_without_results: emptyResults.hybrid.size,
     }),
     pairRow(textSql, { queries_without_results: emptyResults.text.size, text_match_plan: textPlan }),
-    ...sweep.map((entry) => pairRow(entry.measurement, qualityRow(entry.quality, entry.efSearch))),
-    pairRow(leg, qualityRow(legQuality, 100)),
+    ...sweep.map((entry) =>
+      pairRow(entry.measurement, qualityRow(entry.quality, entry.efSearch, entry.plan)),
+    ),
+    pairRow(leg, qualityRow(legQuality, 100, legPlan)),
   )
 
   log(`\n${label} (1 of 10 workspaces, ${totalChunks} chunks in all), ${queries.length} queries, k = ${k}\n`)
   log(
-    `${'operation'.padEnd(56)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'x floor p50'.padStart(13)}${'recall@10'.padStart(11)}${'top-1 found'.padStart(13)}${'within 1%'.padStart(11)}`,
+    `${'operation'.padEnd(56)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'x floor p50'.padStart(13)}${'recall@10'.padStart(11)}${'top-1 found'.padStart(13)}${'within 1%'.padStart(11)}  plan`,
   )
-  const line = (measurement: Measurement, quality?: ReturnType<typeof recallOf>) =>
+  const line = (measurement: Measurement, quality?: ReturnType<typeof recallOf>, plan = '') =>
     log(
       `${measurement.name.padEnd(56)}${measurement.p50Ms.toFixed(2).padStart(9)}${measurement.p95Ms.toFixed(2).padStart(9)}${(measurement === floor ? '' : ratio(measurement.p50Ms, floor.p50Ms).toFixed(2)).padStart(13)}` +
-        `${(quality?.recall.toFixed(3) ?? '').padStart(11)}${(quality?.top1.toFixed(3) ?? '').padStart(13)}${(quality?.near.toFixed(3) ?? '').padStart(11)}`,
+        `${(quality?.recall.toFixed(3) ?? '').padStart(11)}${(quality?.top1.toFixed(3) ?? '').padStart(13)}${(quality?.near.toFixed(3) ?? '').padStart(11)}${plan ? `  ${plan}` : ''}`,
     )
   line(floor, { recall: 1, top1: 1, near: 1 })
   for (const measurement of [hybridEndToEnd, hybridSql, textSql]) if (measurement) line(measurement)
-  for (const entry of sweep) line(entry.measurement, entry.quality)
-  line(leg, legQuality)
+  const short = (plan: string) =>
+    plan.includes(embeddingIndexName(model)) ? 'HNSW index' : `exact (${plan})`
+  for (const entry of sweep) line(entry.measurement, entry.quality, short(entry.plan))
+  line(leg, legQuality, short(legPlan))
   const codeSetting = sweep.find((entry) => entry.efSearch === 100)
+  // At a high ef_search (or in a small workspace) the planner may run the query exactly instead.
   const enough = sweep.find((entry) => entry.quality.recall >= targets.recallAt10)
+  const reached = enough
+    ? `first reached at ef_search ${enough.efSearch}${short(enough.plan) === 'HNSW index' ? ' with the index' : ', where the planner runs an exact scan instead of the index'}`
+    : `not reached at ef_search ${efSearchValues.join('/')}`
   log(
     `hybrid p95 ${hybridEndToEnd ? `${hybridEndToEnd.p95Ms.toFixed(1)} ms end to end / ` : ''}${hybridSql.p95Ms.toFixed(1)} ms SQL (target < ${targets.hybridP95Ms}); ` +
       `${codeSetting ? `recall@10 at ef_search 100 (the code's setting) ${codeSetting.quality.recall.toFixed(3)}; ` : ''}` +
-      `target >= ${targets.recallAt10}: ${enough ? `first reached at ef_search ${enough.efSearch}` : `not reached at ef_search ${efSearchValues.join('/')}`}`,
+      `target >= ${targets.recallAt10}: ${reached}`,
   )
   log(
     `full-text match plan under RLS: ${textPlan}; queries without results: hybrid ${emptyResults.hybrid.size}, full-text ${emptyResults.text.size}`,
   )
   return rows
+}
+
+/** The scan nodes of a query's plan ("Index Scan on x_idx, Seq Scan"), from EXPLAIN (FORMAT JSON). */
+async function planScans(
+  tenant: TenantTransaction,
+  sql: string,
+  replacements: Record<string, unknown>,
+): Promise<string> {
+  const [row] = await tenantSelect<{ 'QUERY PLAN': unknown }>(
+    tenant,
+    `EXPLAIN (FORMAT JSON) ${sql}`,
+    replacements,
+  )
+  const plan = row?.['QUERY PLAN']
+  const parsed = (typeof plan === 'string' ? JSON.parse(plan) : plan) as { Plan: Record<string, unknown> }[]
+  const scans: string[] = []
+  const walk = (node: Record<string, unknown>) => {
+    const type = String(node['Node Type'])
+    if (/Scan/.test(type)) scans.push(node['Index Name'] ? `${type} on ${node['Index Name']}` : type)
+    for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child)
+  }
+  walk(parsed[0]!.Plan)
+  return scans.join(', ')
 }
