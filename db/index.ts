@@ -25,6 +25,7 @@ export * from './queries/index.ts'
 export {
   appRole,
   currentWorkspaceSql,
+  memberReferenceSql,
   oneOfSql,
   tenantColumnsSql,
   tenantTableSql,

@@ -62,3 +62,11 @@ export const tenantColumnsSql = `
 export function oneOfSql(column: string, values: readonly string[]): string {
   return `CHECK (${column} IN (${values.map((value) => `'${value}'`).join(', ')}))`
 }
+
+/**
+ * A foreign key making `column` name a member of the row's own workspace (composite on
+ * (workspace_id, user_id)), cleared when the member leaves.
+ */
+export function memberReferenceSql(column: string): string {
+  return `FOREIGN KEY (workspace_id, ${column}) REFERENCES workspace_members (workspace_id, user_id) ON DELETE SET NULL (${column})`
+}

@@ -6,6 +6,7 @@ import {
   dealStages,
   interactionTypes,
   type MigrationContext,
+  memberReferenceSql,
   oneOfSql,
   prospectStages,
   recipientStatuses,
@@ -21,8 +22,7 @@ import {
  * People (owners, assignees) reference workspace_members on (workspace_id, user_id) for the same
  * reason: only a member of the same workspace can own or be assigned anything.
  */
-const member = (column: string) =>
-  `FOREIGN KEY (workspace_id, ${column}) REFERENCES workspace_members (workspace_id, user_id) ON DELETE SET NULL (${column})`
+const member = memberReferenceSql
 const sameWorkspace = (column: string, table: string, onDelete: 'SET NULL' | 'CASCADE') =>
   `FOREIGN KEY (workspace_id, ${column}) REFERENCES ${table} (workspace_id, id) ON DELETE ${onDelete}${
     onDelete === 'SET NULL' ? ` (${column})` : ''

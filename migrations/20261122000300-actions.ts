@@ -4,6 +4,7 @@ import {
   autonomyModes,
   autonomyScopeTypes,
   type MigrationContext,
+  memberReferenceSql,
   oneOfSql,
   pendingActionStatuses,
   tenantColumnsSql,
@@ -11,8 +12,7 @@ import {
   toolRisks,
 } from '../db/index.ts'
 
-const member = (column: string) =>
-  `FOREIGN KEY (workspace_id, ${column}) REFERENCES workspace_members (workspace_id, user_id) ON DELETE SET NULL (${column})`
+const member = memberReferenceSql
 
 /**
  * Autonomy preferences, pending actions and the action history.

@@ -2,13 +2,13 @@ import {
   documentSourceTypes,
   documentStatuses,
   type MigrationContext,
+  memberReferenceSql,
   oneOfSql,
   tenantColumnsSql,
   tenantTableSql,
 } from '../db/index.ts'
 
-const member = (column: string) =>
-  `FOREIGN KEY (workspace_id, ${column}) REFERENCES workspace_members (workspace_id, user_id) ON DELETE SET NULL (${column})`
+const member = memberReferenceSql
 
 /**
  * The knowledge base: collections, documents and their chunks.
