@@ -5,6 +5,12 @@ import { en } from '@faker-js/faker'
  * ~3,300 adjectives, adverbs, nouns and verbs) drawn with a Zipf-like distribution, mixed with
  * function words, in sentences of 6-22 words; chunks of 80-320 words. The same seed always gives
  * the same text, so runs are comparable.
+ *
+ * Documents are about something: each has one of 400 topics (120 words each), and half of its
+ * content words come from that topic. Without topics every chunk is an independent draw from one
+ * distribution, all chunks sit at nearly the same distance from any query, and "the 10 nearest" is
+ * a set of ties no approximate index (and no embedding model) reproduces: measured on such a
+ * corpus, HNSW recall@10 stayed below 0.4 at any ef_search. Real knowledge bases cluster by subject.
  */
 
 /** mulberry32: a small, fast, seeded PRNG with values in [0, 1). */
@@ -61,6 +67,8 @@ export interface SyntheticCorpus {
   chunk(): SyntheticChunk
   /** A short title or heading of 2-4 content words. */
   phrase(): string
+  /** Starts a new document: picks its topic for the chunks and phrases that follow. */
+  startDocument(): void
 }
 
 /** Builds the corpus generator for `seed`. */
@@ -84,7 +92,14 @@ export function createSyntheticCorpus(seed: number): SyntheticCorpus {
   // (it appears in about two chunks of three), the rarest still a few hundred times in 100k chunks.
   const contentWord = zipfSampler(random, vocabulary.length, 1.0, 20)
   const functionWord = zipfSampler(random, functionWords.length, 1.0, 0.5)
-  const word = () => vocabulary[contentWord()]!
+  const topicCount = 400
+  const topicSize = 120
+  const topics = Array.from({ length: topicCount }, () =>
+    Array.from({ length: topicSize }, () => vocabulary[Math.floor(random() * vocabulary.length)]!),
+  )
+  const topicWord = zipfSampler(random, topicSize, 1.0, 2)
+  let topic = topics[0]!
+  const word = () => (random() < 0.5 ? topic[topicWord()]! : vocabulary[contentWord()]!)
 
   function sentence(): string[] {
     const length = randomInt(random, 6, 22)
@@ -110,6 +125,9 @@ export function createSyntheticCorpus(seed: number): SyntheticCorpus {
       const words: string[] = []
       while (words.length < target) words.push(...sentence())
       return { text: words.join(' '), words: words.length }
+    },
+    startDocument() {
+      topic = topics[Math.floor(random() * topicCount)]!
     },
     phrase() {
       const words = Array.from({ length: randomInt(random, 2, 4) }, word)

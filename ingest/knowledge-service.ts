@@ -4,7 +4,9 @@ import {
   createKnowledgeDocument,
   type Database,
   deleteKnowledgeDocument,
+  countModelChunks,
   ensureEmbeddingIndex,
+  ensureTenantEmbeddingIndex,
   findDuplicateDocument,
   getKnowledgeDocument,
   getKnowledgeDocumentContent,
@@ -17,9 +19,11 @@ import {
   markDocumentProcessing,
   type NewChunk,
   replaceDocumentChunks,
+  hasTenantEmbeddingIndex,
   searchKnowledgeChunks,
   supportsIterativeScan,
   type TenantContext,
+  tenantIndexThreshold as defaultTenantIndexThreshold,
   updateChunkEmbeddings,
 } from '../db/index.ts'
 import { buildEmbeddingText, chunkDocument } from './chunk-document.ts'
@@ -51,6 +55,8 @@ export interface KnowledgeServiceOptions {
   fetchUrl?: (options: FetchUrlOptions) => Promise<FetchedUrl>
   maxUploadBytes: number
   allowPrivateUrls: boolean
+  /** Chunks of one model at which a workspace gets its own HNSW index (default 10,000). */
+  tenantIndexThreshold?: number
 }
 
 /** Ingestion outcome of one document, for progress and summaries. */
@@ -81,8 +87,10 @@ export function createKnowledgeService({
   fetchUrl = defaultFetchUrl,
   maxUploadBytes,
   allowPrivateUrls,
+  tenantIndexThreshold = defaultTenantIndexThreshold,
 }: KnowledgeServiceOptions) {
   const indexedModels = new Set<string>()
+  const indexedWorkspaces = new Set<string>()
   let iterativeScan: boolean | undefined
 
   async function ensureIndex(dimensions: number): Promise<void> {
@@ -90,6 +98,45 @@ export function createKnowledgeService({
     if (indexedModels.has(key)) return
     await database.withSystem((system) => ensureEmbeddingIndex(system, { model: embedder.model, dimensions }))
     indexedModels.add(key)
+  }
+
+  /**
+   * Gives the workspace its own HNSW index for the current model once it holds
+   * `tenantIndexThreshold` chunks of it (searchKnowledgeChunks explains why). Checked after each
+   * write; the build is system work (DDL) in its own transaction.
+   */
+  async function ensureTenantIndex(context: TenantContext, dimensions: number): Promise<void> {
+    const key = `${embedder.model}:${context.workspaceId}`
+    if (indexedWorkspaces.has(key)) return
+    const { chunks, indexed } = await database.withTenant(context, async (tenant) => ({
+      chunks: await countModelChunks(tenant, { model: embedder.model }),
+      indexed: await hasTenantEmbeddingIndex(tenant, { model: embedder.model }),
+    }))
+    if (!indexed && chunks < tenantIndexThreshold) return
+    if (!indexed) {
+      const started = performance.now()
+      try {
+        await database.withSystem(async (system) => {
+          await system.sequelize.query("SET LOCAL maintenance_work_mem = '256MB'", {
+            transaction: system.transaction,
+          })
+          await ensureTenantEmbeddingIndex(system, {
+            model: embedder.model,
+            dimensions,
+            workspaceId: context.workspaceId,
+          })
+        })
+      } catch (error) {
+        // The document is written and searchable (exactly); the next write tries again.
+        logger.warn({ err: error, workspaceId: context.workspaceId }, 'could not build the workspace vector index')
+        return
+      }
+      logger.info(
+        { workspaceId: context.workspaceId, model: embedder.model, chunks, ms: Math.round(performance.now() - started) },
+        'built the workspace its own vector index',
+      )
+    }
+    indexedWorkspaces.add(key)
   }
 
   const tooLarge = () =>
@@ -260,6 +307,7 @@ export function createKnowledgeService({
           now: clock.now(),
         }),
       )
+      await ensureTenantIndex(context, embeddings[0]!.length)
       const ready = await database.withTenant(context, (tenant) =>
         getKnowledgeDocument(tenant, { id: documentId }),
       )
@@ -349,6 +397,7 @@ export function createKnowledgeService({
           embeddings: chunks.map((chunk, position) => ({ id: chunk.id, embedding: vectors[position]! })),
         }),
       )
+      if (vectors[0]) await ensureTenantIndex(context, vectors[0].length)
       chunkTotal += chunks.length
       onDocument?.({ title: document.title, index, total: documents.length, chunks: chunks.length })
     }

@@ -57,14 +57,17 @@ export {
 } from './crm-queries.ts'
 export {
   type ChunkHit,
+  countModelChunks,
   createKnowledgeDocument,
   deleteKnowledgeDocument,
   embeddingIndexName,
   ensureEmbeddingIndex,
+  ensureTenantEmbeddingIndex,
   findDuplicateDocument,
   getKnowledgeDocument,
   getKnowledgeDocumentContent,
   hashContent,
+  hasTenantEmbeddingIndex,
   type KnowledgeDocument,
   listChunksForEmbedding,
   listDocumentsToReindex,
@@ -76,7 +79,10 @@ export {
   replaceDocumentChunks,
   searchKnowledgeChunks,
   supportsIterativeScan,
+  tenantEmbeddingIndexName,
+  tenantIndexThreshold,
   updateChunkEmbeddings,
+  type VectorStrategy,
 } from './knowledge.ts'
 export {
   createRecord,
