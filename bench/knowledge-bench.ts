@@ -264,7 +264,7 @@ async function runRetrievalBench({ database, mode, log }: KnowledgeBenchOptions)
   const bigChunks = Number(process.env.BENCH_KNOWLEDGE_CHUNKS ?? (mode === 'postgres' ? 100_000 : 10_000))
   const queryCount = Number(process.env.BENCH_KNOWLEDGE_QUERIES ?? 200)
   const maintenanceWorkMem = process.env.BENCH_KNOWLEDGE_MAINTENANCE_WORK_MEM ?? '512MB'
-  const efSearchValues = (process.env.BENCH_KNOWLEDGE_EF_SEARCH ?? '40,100,200,400,1000')
+  const efSearchValues = (process.env.BENCH_KNOWLEDGE_EF_SEARCH ?? '100,200,400,800')
     .split(',')
     .map(Number)
   const workspaceCount = 10
@@ -478,7 +478,7 @@ async function runRetrievalBench({ database, mode, log }: KnowledgeBenchOptions)
       `ANALYZE ${analyzeSeconds.toFixed(1)} s; table ${round1(info.tableMb)} MB`,
   )
   log(
-    `HNSW indexes (${model}, m 24, ef_construction 200, maintenance_work_mem ${maintenanceWorkMem}): shared per-model index over all ${totalChunks} rows built in ${indexSeconds.toFixed(1)} s, ${round1(info.indexMb)} MB; ` +
+    `HNSW indexes (${model}, m 16, ef_construction 128, maintenance_work_mem ${maintenanceWorkMem}): shared per-model index over all ${totalChunks} rows built in ${indexSeconds.toFixed(1)} s, ${round1(info.indexMb)} MB; ` +
       `the big workspace's own index (${ownIndex[0] ? bigChunks : 0} rows) in ${tenantIndexSeconds.toFixed(1)} s, ${round1(info.tenantIndexMb)} MB`,
   )
 
@@ -728,13 +728,13 @@ async function measureRetrieval({
   const legFound: Hit[][] = []
   const leg = indexed
     ? await measure({
-    name: `HNSW vector leg (LIMIT ${legLimit}, top 10), ef_search 100`,
-    runs,
-    warmup,
-    operation: cycling(async (query, index) => {
-      legFound[index] = await hnswTop(query, 100, legLimit)
-    }),
-  })
+        name: `HNSW vector leg (LIMIT ${legLimit}, top 10), ef_search 100`,
+        runs,
+        warmup,
+        operation: cycling(async (query, index) => {
+          legFound[index] = await hnswTop(query, 100, legLimit)
+        }),
+      })
     : undefined
   const legQuality = recallOf(legFound)
   const legPlan = leg ? await vectorPlan(100, legLimit) : ''

@@ -1,3 +1,4 @@
+import { type ChatService, createChatModel, createChatService } from '../assistant/index.ts'
 import {
   AppError,
   type Clock,
@@ -110,6 +111,7 @@ export interface Services {
   bus: EventBus
   toolService: ToolService
   knowledge: KnowledgeService
+  chat: ChatService
   close(): Promise<void>
 }
 
@@ -156,12 +158,27 @@ export async function createServices({
       parse: chooseParser(config.unstructured),
     })
     if (worker) await queue.startWorker(knowledge)
+    const chat = createChatService({
+      database,
+      toolService,
+      knowledge,
+      chatModel: createChatModel({ config }),
+      clock,
+      logger,
+      bus,
+      maxSteps: config.chat.maxSteps,
+      stepTimeoutMs: config.chat.stepTimeoutMs,
+    })
+    // Decisions taken on any channel continue their conversations.
+    const stopListening = chat.listen()
     const startedQueue = queue
     return {
       bus,
       toolService,
       knowledge,
+      chat,
       async close() {
+        stopListening()
         await startedQueue.stop()
         await bus.close()
       },

@@ -71,6 +71,8 @@ export const configSchema = z.object({
   OPENAI_BASE_URL: optionalUrl,
   NEREID_CHAT_MODEL: z.string().trim().min(1).default('gpt-4.1-mini'),
   NEREID_EMBEDDING_MODEL: z.string().trim().min(1).default('text-embedding-3-small'),
+  NEREID_CHAT_MAX_STEPS: z.coerce.number().int().min(1).max(50).default(8),
+  NEREID_CHAT_STEP_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   NEREID_MAX_UPLOAD_MB: z.coerce
     .number({ message: 'expected a size in megabytes' })
     .positive('expected a positive size in megabytes')
@@ -110,6 +112,8 @@ export interface Config {
     chatModel: string
     embeddingModel: string
   }
+  /** The assistant turn: model calls per turn (tool use included) and the timeout of each. */
+  chat: { maxSteps: number; stepTimeoutMs: number }
   unstructured: { apiUrl: string | undefined; apiKey: string | undefined }
   knowledge: { maxUploadBytes: number; allowPrivateUrls: boolean; ingestConcurrency: number }
   slack: {
@@ -191,6 +195,7 @@ export function loadConfig({ environment = process.env, envFile = '.env' }: Load
       chatModel: raw.NEREID_CHAT_MODEL,
       embeddingModel: raw.NEREID_EMBEDDING_MODEL,
     },
+    chat: { maxSteps: raw.NEREID_CHAT_MAX_STEPS, stepTimeoutMs: raw.NEREID_CHAT_STEP_TIMEOUT_SECONDS * 1000 },
     unstructured: { apiUrl: raw.UNSTRUCTURED_API_URL, apiKey: raw.UNSTRUCTURED_API_KEY },
     knowledge: {
       maxUploadBytes: Math.round(raw.NEREID_MAX_UPLOAD_MB * 1024 * 1024),

@@ -52,6 +52,7 @@ export const pendingActionStatuses = [
   'executing',
   'executed',
   'failed',
+  'cancelled',
 ] as const
 export type PendingActionStatus = (typeof pendingActionStatuses)[number]
 export const actionHistoryStatuses = [
@@ -68,3 +69,11 @@ export const documentSourceTypes = ['file', 'url', 'text'] as const
 export type DocumentSourceType = (typeof documentSourceTypes)[number]
 export const documentStatuses = ['processing', 'ready', 'failed'] as const
 export type DocumentStatus = (typeof documentStatuses)[number]
+
+export const chatChannels = ['api', 'widget', 'slack', 'cli'] as const
+export type ChatChannel = (typeof chatChannels)[number]
+export const messageRoles = ['user', 'assistant'] as const
+export type MessageRole = (typeof messageRoles)[number]
+/** `streaming` while the model writes; `error` and `aborted` keep what arrived, marked as such. */
+export const messageStatuses = ['streaming', 'complete', 'error', 'aborted'] as const
+export type MessageStatus = (typeof messageStatuses)[number]

@@ -52,7 +52,10 @@ async function ingest(context: TenantContext, text: string, fileName: string) {
     context,
     source: { kind: 'file', bytes: new TextEncoder().encode(text), fileName },
   })
-  const processed = await knowledge.processDocument({ workspaceId: context.workspaceId, documentId: document.id })
+  const processed = await knowledge.processDocument({
+    workspaceId: context.workspaceId,
+    documentId: document.id,
+  })
   expect(processed?.document.status).toBe('ready')
   return processed!
 }
@@ -76,11 +79,13 @@ afterAll(async () => {
 describe('knowledge retrieval strategy', () => {
   it('gives a workspace over the threshold its own vector index, and no other workspace', async () => {
     const { database } = testDatabase
-    expect(await database.withTenant(acme, (tenant) => hasTenantEmbeddingIndex(tenant, { model: embedder.model }))).toBe(
-      true,
-    )
     expect(
-      await database.withTenant(globex, (tenant) => hasTenantEmbeddingIndex(tenant, { model: embedder.model })),
+      await database.withTenant(acme, (tenant) => hasTenantEmbeddingIndex(tenant, { model: embedder.model })),
+    ).toBe(true)
+    expect(
+      await database.withTenant(globex, (tenant) =>
+        hasTenantEmbeddingIndex(tenant, { model: embedder.model }),
+      ),
     ).toBe(false)
   })
 
@@ -112,7 +117,11 @@ describe('knowledge retrieval strategy', () => {
           WHERE c.workspace_id = :workspaceId AND c.embedding_model = :model
           ORDER BY (c.embedding::vector(${embedding!.length})) <=> CAST(:embedding AS vector(${embedding!.length})) LIMIT 5`,
         {
-          replacements: { workspaceId: acme.workspaceId, model: embedder.model, embedding: `[${embedding!.join(',')}]` },
+          replacements: {
+            workspaceId: acme.workspaceId,
+            model: embedder.model,
+            embedding: `[${embedding!.join(',')}]`,
+          },
           transaction: tenant.transaction,
         },
       )
@@ -123,9 +132,17 @@ describe('knowledge retrieval strategy', () => {
 
   it('keeps both legs inside the workspace whichever strategy runs', async () => {
     const knowledge = createService()
-    const fromAcme = await knowledge.searchKnowledge({ context: acme, query: 'zeppelin flights Lisbon', k: 5 })
+    const fromAcme = await knowledge.searchKnowledge({
+      context: acme,
+      query: 'zeppelin flights Lisbon',
+      k: 5,
+    })
     expect(fromAcme[0]?.text).toContain('Zeppelin flights to the Lisbon office')
-    const fromGlobex = await knowledge.searchKnowledge({ context: globex, query: 'zeppelin flights Lisbon', k: 5 })
+    const fromGlobex = await knowledge.searchKnowledge({
+      context: globex,
+      query: 'zeppelin flights Lisbon',
+      k: 5,
+    })
     expect(fromGlobex.map((hit) => hit.text)).toEqual(['The zeppelin hangar lease ends in March.'])
   })
 

@@ -1,16 +1,18 @@
 import { AppError, type Clock, type EventBus, isAppError, type Logger } from '../core/index.ts'
 import {
   type ChunkHit,
+  countModelChunks,
   createKnowledgeDocument,
   type Database,
+  tenantIndexThreshold as defaultTenantIndexThreshold,
   deleteKnowledgeDocument,
-  countModelChunks,
   ensureEmbeddingIndex,
   ensureTenantEmbeddingIndex,
   findDuplicateDocument,
   getKnowledgeDocument,
   getKnowledgeDocumentContent,
   hashContent,
+  hasTenantEmbeddingIndex,
   type KnowledgeDocument,
   listChunksForEmbedding,
   listDocumentsToReindex,
@@ -19,11 +21,9 @@ import {
   markDocumentProcessing,
   type NewChunk,
   replaceDocumentChunks,
-  hasTenantEmbeddingIndex,
   searchKnowledgeChunks,
   supportsIterativeScan,
   type TenantContext,
-  tenantIndexThreshold as defaultTenantIndexThreshold,
   updateChunkEmbeddings,
 } from '../db/index.ts'
 import { buildEmbeddingText, chunkDocument } from './chunk-document.ts'
@@ -128,11 +128,19 @@ export function createKnowledgeService({
         })
       } catch (error) {
         // The document is written and searchable (exactly); the next write tries again.
-        logger.warn({ err: error, workspaceId: context.workspaceId }, 'could not build the workspace vector index')
+        logger.warn(
+          { err: error, workspaceId: context.workspaceId },
+          'could not build the workspace vector index',
+        )
         return
       }
       logger.info(
-        { workspaceId: context.workspaceId, model: embedder.model, chunks, ms: Math.round(performance.now() - started) },
+        {
+          workspaceId: context.workspaceId,
+          model: embedder.model,
+          chunks,
+          ms: Math.round(performance.now() - started),
+        },
         'built the workspace its own vector index',
       )
     }

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto'
 import express, { type Express } from 'express'
 import helmet from 'helmet'
 import { pinoHttp } from 'pino-http'
+import type { ChatService } from '../../assistant/index.ts'
 import type { Clock, Logger } from '../../core/index.ts'
 import type { Database } from '../../db/index.ts'
 import type { KnowledgeService } from '../../ingest/index.ts'
 import type { ToolService } from '../../tools/index.ts'
 import { authenticateApiKey } from './authenticate.ts'
 import { errorHandler, notFoundHandler } from './error-handler.ts'
+import { createChatRoutes } from './routes/chat-routes.ts'
 import { createHealthRoutes } from './routes/health-routes.ts'
 import { createKnowledgeRoutes } from './routes/knowledge-routes.ts'
 import { createRecordRoutes } from './routes/record-routes.ts'
@@ -19,6 +21,8 @@ export interface CreateHttpAppOptions {
   clock: Clock
   toolService: ToolService
   knowledge: KnowledgeService
+  /** The assistant; without it `/v1/chat` and the conversation routes are not mounted. */
+  chat?: ChatService | undefined
   /** Largest accepted upload, in bytes (NEREID_MAX_UPLOAD_MB). */
   maxUploadBytes: number
 }
@@ -32,6 +36,7 @@ export function createHttpApp({
   clock,
   toolService,
   knowledge,
+  chat,
   maxUploadBytes,
 }: CreateHttpAppOptions): Express {
   const app = express()
@@ -65,6 +70,7 @@ export function createHttpApp({
     createRecordRoutes({ database }),
     createToolRoutes({ toolService }),
     createKnowledgeRoutes({ knowledge, maxUploadBytes }),
+    ...(chat ? [createChatRoutes({ chat, database })] : []),
   )
   app.use(notFoundHandler)
   app.use(errorHandler)

@@ -45,6 +45,7 @@ export async function serve(
       clock,
       toolService: services.toolService,
       knowledge: services.knowledge,
+      chat: services.chat,
       maxUploadBytes: config.knowledge.maxUploadBytes,
     })
     server = await startHttpServer({ app, host: config.host, port: options.port ?? config.port })

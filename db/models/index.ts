@@ -139,6 +139,8 @@ export interface PendingActionAttributes extends TenantRowAttributes {
   channel: string
   conversationId: string | null
   messageId: string | null
+  /** The model's tool call this action came from (assistant turns), to continue the conversation. */
+  toolCallId: string | null
   status: string
   expiresAt: Date
   decidedById: string | null
@@ -344,6 +346,7 @@ export function defineModels(sequelize: Sequelize): Models {
       channel: text(false),
       conversationId: uuid(),
       messageId: text(),
+      toolCallId: text(),
       status: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'pending' },
       expiresAt: timestamp(false),
       decidedById: uuid(),

@@ -81,6 +81,7 @@ export interface NewPendingAction {
   channel: ActionChannel
   conversationId?: string | null | undefined
   messageId?: string | null | undefined
+  toolCallId?: string | null | undefined
   expiresAt: Date
 }
 
@@ -93,6 +94,7 @@ export async function createPendingAction(
       ...action,
       conversationId: action.conversationId ?? null,
       messageId: action.messageId ?? null,
+      toolCallId: action.toolCallId ?? null,
       status: 'pending',
       decidedById: null,
       decidedAt: null,
@@ -161,6 +163,23 @@ export async function expirePendingActions(
       WHERE status = 'pending' AND expires_at <= :now ${ids ? 'AND id IN (:ids)' : ''}
       RETURNING id`,
     { replacements: { now, ids: ids ?? [] }, transaction, type: QueryTypes.SELECT },
+  )) as { id: string }[]
+  return rows.map((row) => row.id)
+}
+
+/**
+ * Cancels still-pending actions (an assistant turn that failed before its approval request reached
+ * anyone), so no orphan approval can run later; returns the ids cancelled.
+ */
+export async function cancelPendingActions(
+  { sequelize, transaction }: TenantTransaction,
+  { ids, reason, now }: { ids: string[]; reason: string; now: Date },
+): Promise<string[]> {
+  if (ids.length === 0) return []
+  const rows = (await sequelize.query(
+    `UPDATE pending_actions SET status = 'cancelled', error = :reason, updated_at = :now
+      WHERE status = 'pending' AND id IN (:ids) RETURNING id`,
+    { replacements: { ids, reason, now }, transaction, type: QueryTypes.SELECT },
   )) as { id: string }[]
   return rows.map((row) => row.id)
 }

@@ -1,6 +1,7 @@
 export {
   type ActionHistoryRecord,
   type AutonomyPreferenceRecord,
+  cancelPendingActions,
   claimPendingAction,
   countConsecutiveApprovals,
   createPendingAction,
@@ -37,6 +38,18 @@ export {
   type RecipientPreview,
   type RecipientSelection,
 } from './campaign-queries.ts'
+export {
+  appendMessage,
+  type ConversationRecord,
+  createConversation,
+  findConversation,
+  findMessageByToolCall,
+  listConversations,
+  listMessages,
+  type MessageRecord,
+  setConversationSummary,
+  updateMessageParts,
+} from './conversations.ts'
 export {
   type ContactSearchRow,
   type CustomerSearchRow,
@@ -110,6 +123,7 @@ export {
   recordKinds,
   recordListSpecs,
 } from './records.ts'
+export { selectRows } from './select-rows.ts'
 export { type ListTasksOptions, listTasks, type TaskList, type TaskListItem } from './task-queries.ts'
 export {
   addMember,

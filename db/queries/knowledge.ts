@@ -3,6 +3,7 @@ import { QueryTypes } from 'sequelize'
 import { z } from 'zod'
 import type { SystemTransaction, TenantTransaction } from '../database.ts'
 import type { DocumentSourceType, DocumentStatus } from '../vocabulary.ts'
+import { selectRows } from './select-rows.ts'
 
 /** A knowledge document as the API shows it (never the stored bytes). */
 export interface KnowledgeDocument {
@@ -30,13 +31,7 @@ const documentColumns = `id, collection_id AS "collectionId", title, source_type
   status, error, page_count AS "pageCount", chunk_count AS "chunkCount", embedding_model AS "embeddingModel",
   created_by_id AS "createdById", created_at AS "createdAt", processed_at AS "processedAt"`
 
-async function select<Row extends object = Record<string, unknown>>(
-  { sequelize, transaction }: Pick<TenantTransaction, 'sequelize' | 'transaction'>,
-  sql: string,
-  replacements: Record<string, unknown> = {},
-): Promise<Row[]> {
-  return (await sequelize.query(sql, { replacements, transaction, type: QueryTypes.SELECT })) as Row[]
-}
+const select = selectRows
 
 export interface NewKnowledgeDocument {
   title: string
@@ -283,7 +278,13 @@ export function embeddingIndexName(model: string): string {
 }
 
 /** Name of one workspace's own vector index for one model. */
-export function tenantEmbeddingIndexName({ model, workspaceId }: { model: string; workspaceId: string }): string {
+export function tenantEmbeddingIndexName({
+  model,
+  workspaceId,
+}: {
+  model: string
+  workspaceId: string
+}): string {
   const digest = createHash('sha256').update(`${model}\u0000${workspaceId}`).digest('hex').slice(0, 20)
   return `knowledge_chunks_tenant_${digest}_idx`
 }
@@ -297,7 +298,7 @@ export function tenantEmbeddingIndexName({ model, workspaceId }: { model: string
 export const tenantIndexThreshold = 10_000
 
 /** HNSW build parameters: a denser graph than pgvector's defaults (16/64) buys recall cheaply. */
-const hnswBuild = { m: 24, efConstruction: 200 }
+const hnswBuild = { m: 16, efConstruction: 128 }
 
 function assertIndexableDimensions(dimensions: number): void {
   if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 2000) {
@@ -346,7 +347,10 @@ export async function ensureTenantEmbeddingIndex(
 }
 
 /** How many ready chunks the current workspace holds for `model` (from the documents' counts). */
-export async function countModelChunks(tenant: TenantTransaction, { model }: { model: string }): Promise<number> {
+export async function countModelChunks(
+  tenant: TenantTransaction,
+  { model }: { model: string },
+): Promise<number> {
   const [row] = await select<{ chunks: number }>(
     tenant,
     `SELECT coalesce(sum(chunk_count), 0)::int AS chunks FROM knowledge_documents

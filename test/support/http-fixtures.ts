@@ -1,5 +1,6 @@
 import type { Express } from 'express'
 import { createHttpApp } from '../../adapters/index.ts'
+import { type ChatModel, type ChatServiceOptions, createChatService } from '../../assistant/index.ts'
 import { type Clock, createInProcessEventBus, createLogger, fixedClock } from '../../core/index.ts'
 import { addMember, createApiKey, createWorkspace, type Database, type MemberRole } from '../../db/index.ts'
 import { createLexicalEmbedder } from '../../ingest/embedders/lexical-embedder.ts'
@@ -43,28 +44,29 @@ export async function createTestWorkspace({
 }
 
 /**
- * The express app over a test database with logs silenced and a fixed clock. Documents are
- * processed in the background of the test process (no queue) with the offline lexical embedder.
+ * The express app over a test database with logs silenced and a fixed clock, and the services
+ * behind it. Documents are processed in the background of the test process (no queue) with the
+ * offline lexical embedder. The assistant runs on `chatModel` (search mode without one) and
+ * continues conversations after decisions, as `serve` does.
  */
-export function createTestApp({
+export function createTestServices({
   database,
   clock = fixedClock(new Date('2026-03-02T09:00:00Z')),
   maxUploadBytes = 25 * 1024 * 1024,
   knowledgeOptions = {},
+  chatModel,
+  chatOptions = {},
 }: {
   database: Database
   clock?: Clock
   maxUploadBytes?: number
   knowledgeOptions?: Partial<KnowledgeServiceOptions>
-}): Express {
-  const logger = createLogger({ level: 'silent' })
-  const toolService = createToolService({
-    database,
-    tools: allTools,
-    clock,
-    bus: createInProcessEventBus(),
-    logger,
-  })
+  chatModel?: ChatModel | undefined
+  chatOptions?: Partial<ChatServiceOptions>
+}) {
+  const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
+  const bus = createInProcessEventBus()
+  const toolService = createToolService({ database, tools: allTools, clock, bus, logger })
   const knowledge = createKnowledgeService({
     database,
     embedder: createLexicalEmbedder(),
@@ -74,5 +76,22 @@ export function createTestApp({
     allowPrivateUrls: false,
     ...knowledgeOptions,
   })
-  return createHttpApp({ database, logger, clock, toolService, knowledge, maxUploadBytes })
+  const chat = createChatService({
+    database,
+    toolService,
+    knowledge,
+    chatModel,
+    clock,
+    logger,
+    bus,
+    ...chatOptions,
+  })
+  const stopListening = chat.listen()
+  const app = createHttpApp({ database, logger, clock, toolService, knowledge, chat, maxUploadBytes })
+  return { app, bus, toolService, knowledge, chat, stopListening }
+}
+
+/** The express app of `createTestServices`. */
+export function createTestApp(options: Parameters<typeof createTestServices>[0]): Express {
+  return createTestServices(options).app
 }

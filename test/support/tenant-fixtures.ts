@@ -248,6 +248,18 @@ export const tenantRowFactories: Record<string, RowFactory> = {
     embedding: '[0.1,0.2,0.3]',
     embedding_model: 'fixture-3',
   }),
+  conversations: async ({ workspace }) => ({
+    user_id: workspace.ownerUserId,
+    channel: 'api',
+    title: `Pipeline questions ${unique()}`,
+  }),
+  messages: async ({ workspace, parent }) => ({
+    conversation_id: await parent('conversations'),
+    position: 0,
+    role: 'user',
+    parts: [{ type: 'text', text: 'Which deals are stuck?' }],
+    author_id: workspace.ownerUserId,
+  }),
   action_history: async ({ workspace, parent }) => ({
     actor_user_id: workspace.ownerUserId,
     tool: 'create_task',
