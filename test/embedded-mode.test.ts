@@ -101,7 +101,7 @@ describe('embedded database', () => {
       )
       expect(created.stdout).toMatch(/slug: side-door-ltd/)
       const status = await run(process.execPath, [binary, 'status'], { env: environment, cwd: dataDir })
-      expect(status.stdout).toMatch(/6 applied, 0 pending/)
+      expect(status.stdout).toMatch(/7 applied, 0 pending/)
     } finally {
       const exited = new Promise((resolve) => service.once('exit', resolve))
       service.kill('SIGTERM')

@@ -36,6 +36,8 @@ export interface Actor {
   channel: ActionChannel
   conversationId?: string | undefined
   messageId?: string | undefined
+  /** The model's tool call (assistant turns): a pending action remembers it to resume the chat. */
+  toolCallId?: string | undefined
 }
 
 export type InvokeResult =
@@ -348,6 +350,16 @@ export function createToolService({
     tools,
     parseInput,
 
+    /**
+     * What the policy would do with a call of `name` by the actor right now (auto / ask / off),
+     * without preparing or recording anything. The assistant asks before a call so the model's
+     * stream can show an approval request; `invoke` decides again when it runs.
+     */
+    async previewDecision({ actor, name }: { actor: Actor; name: string }): Promise<AutonomyDecision> {
+      const tool = requireTool(name)
+      return database.withTenant(tenantOf(actor), (tenant) => decide(tenant, actor, tool))
+    },
+
     /** Runs a tool as the actor through the policy: executed, pending, or refused (403). */
     async invoke({
       actor,
@@ -389,6 +401,7 @@ export function createToolService({
           channel: actor.channel,
           conversationId: actor.conversationId,
           messageId: actor.messageId,
+          toolCallId: actor.toolCallId,
           expiresAt: new Date(clock.now().getTime() + pendingTtlMs),
         })
         return { decision, prepared, summary, action }
