@@ -264,9 +264,7 @@ async function runRetrievalBench({ database, mode, log }: KnowledgeBenchOptions)
   const bigChunks = Number(process.env.BENCH_KNOWLEDGE_CHUNKS ?? (mode === 'postgres' ? 100_000 : 10_000))
   const queryCount = Number(process.env.BENCH_KNOWLEDGE_QUERIES ?? 200)
   const maintenanceWorkMem = process.env.BENCH_KNOWLEDGE_MAINTENANCE_WORK_MEM ?? '512MB'
-  const efSearchValues = (process.env.BENCH_KNOWLEDGE_EF_SEARCH ?? '100,200,400,800')
-    .split(',')
-    .map(Number)
+  const efSearchValues = (process.env.BENCH_KNOWLEDGE_EF_SEARCH ?? '100,200,400,800').split(',').map(Number)
   const workspaceCount = 10
   const chunksPerDocument = 100
   const dimensions = 256
