@@ -54,6 +54,7 @@ describe('loadConfig', () => {
         chatModel: 'gpt-4.1-mini',
         embeddingModel: 'text-embedding-3-small',
       },
+      chat: { maxSteps: 8, stepTimeoutMs: 60_000 },
       unstructured: { apiUrl: undefined, apiKey: undefined },
       knowledge: { maxUploadBytes: 25 * 1024 * 1024, allowPrivateUrls: false, ingestConcurrency: 2 },
       slack: {
