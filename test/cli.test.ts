@@ -62,7 +62,9 @@ describe('nereid CLI', () => {
     const after = await nereid('status')
     expect(after.out).toMatch(/7 applied, 0 pending/)
     expect(after.exitCode).toBe(0)
-    expect((await nereid('rollback')).out).toMatch(/Reverted 1 migration\(s\):\n {2}20261122000600-conversations/)
+    expect((await nereid('rollback')).out).toMatch(
+      /Reverted 1 migration\(s\):\n {2}20261122000600-conversations/,
+    )
     expect((await nereid('status')).out).toMatch(/6 applied, 1 pending/)
     expect((await nereid('migrate')).out).toMatch(/Applied 1 migration/)
   })
