@@ -103,8 +103,14 @@ interface ToolPart {
   }
 }
 
-const isToolPart = (part: Record<string, unknown>): part is Record<string, unknown> & ToolPart =>
-  typeof part.toolCallId === 'string' && typeof part.type === 'string' && part.type.startsWith('tool-')
+const isToolPart = (part: unknown): part is Record<string, unknown> & ToolPart => {
+  const candidate = part as Partial<ToolPart>
+  return (
+    typeof candidate.toolCallId === 'string' &&
+    typeof candidate.type === 'string' &&
+    candidate.type.startsWith('tool-')
+  )
+}
 
 /**
  * A stable conversation id for a client's chat id: the id itself when it is a uuid, otherwise a
@@ -389,10 +395,10 @@ export function createChatService({
         const stored = await database
           .withTenant(tenantOf(actor), async (tenant) => {
             const asked = new Set(
-              parts
-                .filter((part) => isToolPart(part as Record<string, unknown>))
-                .filter((part) => (part as unknown as ToolPart).state === 'approval-requested')
-                .map((part) => (part as unknown as ToolPart).toolCallId),
+              (parts as unknown[])
+                .filter(isToolPart)
+                .filter((part) => part.state === 'approval-requested')
+                .map((part) => part.toolCallId),
             )
             const orphans = [...pending].filter(
               ([toolCallId]) => !asked.has(toolCallId) || failure !== undefined,
@@ -402,12 +408,9 @@ export function createChatService({
               reason: 'The conversation turn failed before the request reached anyone.',
               now: clock.now(),
             })
-            const kept = parts.filter((part) => {
-              const toolPart = part as unknown as ToolPart
-              return !(
-                isToolPart(part as Record<string, unknown>) && cancelled.includes(toolPart.approval?.id ?? '')
-              )
-            })
+            const kept = parts.filter(
+              (part) => !(isToolPart(part) && cancelled.includes(part.approval?.id ?? '')),
+            )
             return appendMessage(tenant, {
               id: messageId,
               conversationId: conversation.id,
@@ -610,8 +613,7 @@ export function createChatService({
 
       if (incoming.role === 'assistant') {
         const responses = incoming.parts
-          .filter((part) => isToolPart(part))
-          .map((part) => part as unknown as ToolPart)
+          .filter(isToolPart)
           .filter(
             (part) => part.state === 'approval-responded' && typeof part.approval?.approved === 'boolean',
           )
