@@ -385,15 +385,9 @@ async function runRetrievalBench({ database, mode, log }: KnowledgeBenchOptions)
 
   progress(`building the HNSW index (maintenance_work_mem ${maintenanceWorkMem})`)
   started = performance.now()
-  await database.withSystem(async (system) => {
-    await system.sequelize.query(
-      `SET LOCAL maintenance_work_mem = ${system.sequelize.escape(maintenanceWorkMem)}`,
-      {
-        transaction: system.transaction,
-      },
-    )
-    await ensureEmbeddingIndex(system, { model, dimensions })
-  })
+  await database.withSystem((system) =>
+    ensureEmbeddingIndex(system, { model, dimensions, maintenanceWorkMem }),
+  )
   const indexSeconds = (performance.now() - started) / 1000
   // Workspaces at or above the threshold get their own index, as the ingest path does.
   const ownIndex = sizes.map((size) => size >= tenantIndexThreshold)
@@ -401,13 +395,14 @@ async function runRetrievalBench({ database, mode, log }: KnowledgeBenchOptions)
   started = performance.now()
   for (const [workspace, indexed] of ownIndex.entries()) {
     if (!indexed) continue
-    await database.withSystem(async (system) => {
-      await system.sequelize.query(
-        `SET LOCAL maintenance_work_mem = ${system.sequelize.escape(maintenanceWorkMem)}`,
-        { transaction: system.transaction },
-      )
-      await ensureTenantEmbeddingIndex(system, { model, dimensions, workspaceId: workspaceIds[workspace]! })
-    })
+    await database.withSystem((system) =>
+      ensureTenantEmbeddingIndex(system, {
+        model,
+        dimensions,
+        workspaceId: workspaceIds[workspace]!,
+        maintenanceWorkMem,
+      }),
+    )
   }
   const tenantIndexSeconds = (performance.now() - started) / 1000
   const [sizesRow] = await database.withSystem(({ sequelize, transaction }) =>

@@ -116,16 +116,14 @@ export function createKnowledgeService({
     if (!indexed) {
       const started = performance.now()
       try {
-        await database.withSystem(async (system) => {
-          await system.sequelize.query("SET LOCAL maintenance_work_mem = '256MB'", {
-            transaction: system.transaction,
-          })
-          await ensureTenantEmbeddingIndex(system, {
+        await database.withSystem((system) =>
+          ensureTenantEmbeddingIndex(system, {
             model: embedder.model,
             dimensions,
             workspaceId: context.workspaceId,
-          })
-        })
+            maintenanceWorkMem: '256MB',
+          }),
+        )
       } catch (error) {
         // The document is written and searchable (exactly); the next write tries again.
         logger.warn(

@@ -300,10 +300,35 @@ export const tenantIndexThreshold = 10_000
 /** HNSW build parameters: a denser graph than pgvector's defaults (16/64) buys recall cheaply. */
 const hnswBuild = { m: 16, efConstruction: 128 }
 
-function assertIndexableDimensions(dimensions: number): void {
+/**
+ * `CREATE INDEX IF NOT EXISTS` of an HNSW cosine index on `(embedding::vector(N))` restricted by
+ * `predicate`, in the caller's system transaction; `maintenanceWorkMem` (e.g. '512MB') is set for
+ * this transaction only, since the build is much faster when the graph fits in memory.
+ */
+async function createHnswIndex(
+  { sequelize, transaction }: SystemTransaction,
+  {
+    name,
+    dimensions,
+    predicate,
+    maintenanceWorkMem,
+  }: { name: string; dimensions: number; predicate: string; maintenanceWorkMem?: string | undefined },
+): Promise<void> {
   if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 2000) {
     throw new Error(`Embedding dimensions ${dimensions} cannot be indexed with HNSW (1-2000).`)
   }
+  if (maintenanceWorkMem) {
+    await sequelize.query(`SET LOCAL maintenance_work_mem = ${sequelize.escape(maintenanceWorkMem)}`, {
+      transaction,
+    })
+  }
+  await sequelize.query(
+    `CREATE INDEX IF NOT EXISTS ${name} ON knowledge_chunks
+       USING hnsw ((embedding::vector(${dimensions})) vector_cosine_ops)
+       WITH (m = ${hnswBuild.m}, ef_construction = ${hnswBuild.efConstruction})
+       WHERE ${predicate}`,
+    { transaction },
+  )
 }
 
 /**
@@ -312,17 +337,19 @@ function assertIndexableDimensions(dimensions: number): void {
  * The same expression and predicate must appear in queries for the planner to use it.
  */
 export async function ensureEmbeddingIndex(
-  { sequelize, transaction }: SystemTransaction,
-  { model, dimensions }: { model: string; dimensions: number },
+  system: SystemTransaction,
+  {
+    model,
+    dimensions,
+    maintenanceWorkMem,
+  }: { model: string; dimensions: number; maintenanceWorkMem?: string | undefined },
 ): Promise<void> {
-  assertIndexableDimensions(dimensions)
-  await sequelize.query(
-    `CREATE INDEX IF NOT EXISTS ${embeddingIndexName(model)} ON knowledge_chunks
-       USING hnsw ((embedding::vector(${dimensions})) vector_cosine_ops)
-       WITH (m = ${hnswBuild.m}, ef_construction = ${hnswBuild.efConstruction})
-       WHERE embedding_model = ${sequelize.escape(model)}`,
-    { transaction },
-  )
+  await createHnswIndex(system, {
+    name: embeddingIndexName(model),
+    dimensions,
+    predicate: `embedding_model = ${system.sequelize.escape(model)}`,
+    maintenanceWorkMem,
+  })
 }
 
 /**
@@ -333,17 +360,21 @@ export async function ensureEmbeddingIndex(
  * workspace has about 10k chunks (a second or two), and later inserts maintain it incrementally.
  */
 export async function ensureTenantEmbeddingIndex(
-  { sequelize, transaction }: SystemTransaction,
-  { model, dimensions, workspaceId }: { model: string; dimensions: number; workspaceId: string },
+  system: SystemTransaction,
+  {
+    model,
+    dimensions,
+    workspaceId,
+    maintenanceWorkMem,
+  }: { model: string; dimensions: number; workspaceId: string; maintenanceWorkMem?: string | undefined },
 ): Promise<void> {
-  assertIndexableDimensions(dimensions)
-  await sequelize.query(
-    `CREATE INDEX IF NOT EXISTS ${tenantEmbeddingIndexName({ model, workspaceId })} ON knowledge_chunks
-       USING hnsw ((embedding::vector(${dimensions})) vector_cosine_ops)
-       WITH (m = ${hnswBuild.m}, ef_construction = ${hnswBuild.efConstruction})
-       WHERE embedding_model = ${sequelize.escape(model)} AND workspace_id = ${sequelize.escape(z.uuid().parse(workspaceId))}`,
-    { transaction },
-  )
+  const literal = (value: string) => system.sequelize.escape(value)
+  await createHnswIndex(system, {
+    name: tenantEmbeddingIndexName({ model, workspaceId }),
+    dimensions,
+    predicate: `embedding_model = ${literal(model)} AND workspace_id = ${literal(z.uuid().parse(workspaceId))}`,
+    maintenanceWorkMem,
+  })
 }
 
 /** How many ready chunks the current workspace holds for `model` (from the documents' counts). */
