@@ -320,6 +320,9 @@ export function createChatService({
       maxRetries,
       timeout: { stepMs: stepTimeoutMs },
       abortSignal,
+      // Failures reach the client through the UI stream's onError (and the log there); without this
+      // the AI SDK would also print each one to the console.
+      onError: () => {},
       onFinish: ({ totalUsage }) => {
         usage.value = totalUsage
       },
@@ -455,19 +458,21 @@ export function createChatService({
    * assistant message has no other call waiting, i.e. when the model should continue.
    */
   async function settleToolCall({
-    actor,
+    workspaceId,
     actionId,
   }: {
-    actor: Actor
+    workspaceId: string
     actionId: string
   }): Promise<ConversationRecord | undefined> {
-    return database.withTenant(tenantOf(actor), async (tenant) => {
+    // Workspace scope only: the decision may come from an admin or a process with no member at all;
+    // the conversation is found through the action's own requester below.
+    return database.withTenant({ workspaceId }, async (tenant) => {
       const action = await findPendingAction(tenant, { id: actionId })
-      if (!action?.conversationId || !action.toolCallId) return undefined
+      if (!action?.conversationId || !action.toolCallId || !action.requestedById) return undefined
       if (action.status === 'pending' || action.status === 'executing') return undefined
       const conversation = await findConversation(tenant, {
         id: action.conversationId,
-        userId: action.requestedById ?? actor.userId,
+        userId: action.requestedById,
         lock: true,
       })
       if (!conversation) return undefined
@@ -562,10 +567,7 @@ export function createChatService({
     actionId: string
   }): Promise<string | undefined> {
     if (continuingHere.has(actionId)) return undefined
-    const conversation = await settleToolCall({
-      actor: { workspaceId, userId: '', role: 'member', channel: 'api' },
-      actionId,
-    })
+    const conversation = await settleToolCall({ workspaceId, actionId })
     if (!conversation) return undefined
     const member = await database.withTenant({ workspaceId }, (tenant) =>
       findMember(tenant, { idOrEmail: conversation.userId }),
@@ -657,7 +659,7 @@ export function createChatService({
           } finally {
             continuingHere.delete(actionId)
           }
-          toContinue = (await settleToolCall({ actor, actionId })) ?? toContinue
+          toContinue = (await settleToolCall({ workspaceId: actor.workspaceId, actionId })) ?? toContinue
         }
         if (refusals.length > 0 && !toContinue)
           throw new AppError('forbidden', { message: refusals.join(' ') })
