@@ -34,6 +34,7 @@ import {
   listMessages,
   type MessageRecord,
   selectRows,
+  setConversationSummary,
   type TenantTransaction,
   updateMessageParts,
 } from '../db/index.ts'
@@ -41,6 +42,7 @@ import type { KnowledgeService } from '../ingest/index.ts'
 import type { Actor, ToolService } from '../tools/index.ts'
 import { createAssistantTools, type PendingCall } from './assistant-tools.ts'
 import { type Citation, createCitationRegistry, describeCitation, sourceChunkFor } from './citations.ts'
+import { type HistoryWindow, messagesToSummarize, summarizeConversation } from './conversation-summary.ts'
 import { buildInstructions } from './instructions.ts'
 import { createSearchKnowledgeTool } from './search-knowledge-tool.ts'
 
@@ -65,8 +67,10 @@ export interface ChatServiceOptions {
   stepTimeoutMs?: number
   /** Retries of a model call after 429/5xx, with backoff (the AI SDK's). */
   maxRetries?: number
-  /** Stored messages the model sees (the newest); older ones are left out. */
+  /** Stored messages the model always sees verbatim (the newest); older ones are summarized. */
   historyMessages?: number
+  /** How many older messages pile up before they are folded into the summary in one model call. */
+  summaryBatch?: number
 }
 
 /** One turn's request from any channel. */
@@ -153,7 +157,11 @@ export function createChatService({
   stepTimeoutMs = 60_000,
   maxRetries = 2,
   historyMessages = 24,
+  summaryBatch = 12,
 }: ChatServiceOptions) {
+  const window: HistoryWindow = { keep: historyMessages, batch: summaryBatch }
+  /** Conversations being summarized by this process (one summary call at a time per conversation). */
+  const summarizing = new Set<string>()
   const tenantOf = (actor: Actor) => ({ workspaceId: actor.workspaceId, userId: actor.userId })
   /** Tool calls this process is continuing itself; the bus listener leaves them alone. */
   const continuingHere = new Set<string>()
@@ -186,11 +194,11 @@ export function createChatService({
   }
 
   /**
-   * What the model sees of the stored conversation: the newest `historyMessages`, with tool calls
-   * still waiting for a decision shown as pending results (the model must not call them again).
+   * What the model sees of the stored window, with tool calls still waiting for a decision shown
+   * as pending results (the model must not call them again).
    */
   function toModelHistory(messages: MessageRecord[]): Omit<UIMessage, 'id'>[] {
-    return messages.slice(-historyMessages).map((message) => ({
+    return messages.map((message) => ({
       role: message.role,
       parts: message.parts.map((part) => {
         if (
@@ -285,14 +293,22 @@ export function createChatService({
   }): Promise<void> {
     const { instructions, history } = await database.withTenant(tenantOf(actor), async (tenant) => {
       const { workspace, member } = await describeActor(tenant, actor)
+      const current =
+        (await findConversation(tenant, { id: conversation.id, userId: conversation.userId })) ?? conversation
       return {
         instructions: buildInstructions({
           workspaceName: workspace.name,
           timeZone: workspace.timeZone,
           member: { name: member.name ?? null, email: member.email, role: member.role },
           now: clock.now(),
+          summary: current.summary,
         }),
-        history: await listMessages(tenant, { conversationId: conversation.id }),
+        // Everything after the summary, capped so a failing summarizer cannot grow the prompt.
+        history: await listMessages(tenant, {
+          conversationId: conversation.id,
+          fromPosition: current.summarizedThrough,
+          newest: window.keep * 2,
+        }),
       }
     })
     const boundActor = { ...actor, conversationId: conversation.id }
@@ -436,6 +452,9 @@ export function createChatService({
           })
         if (stored) {
           onStored?.(stored)
+          if (chatModel && stored.status === 'complete') {
+            void summarizeIfLong({ workspaceId: actor.workspaceId, conversation })
+          }
           void bus
             .publish({
               type: 'conversation.message',
@@ -450,6 +469,61 @@ export function createChatService({
         }
       },
     })
+  }
+
+  /**
+   * Folds older messages into the conversation's running summary once enough have piled up
+   * (conversation-summary.ts). Runs after a turn is stored, never inside one; a failure only
+   * leaves the window a little longer until the next try.
+   */
+  async function summarizeIfLong({
+    workspaceId,
+    conversation,
+  }: {
+    workspaceId: string
+    conversation: ConversationRecord
+  }): Promise<void> {
+    if (!chatModel || summarizing.has(conversation.id)) return
+    summarizing.add(conversation.id)
+    try {
+      const loaded = await database.withTenant({ workspaceId }, async (tenant) => {
+        const current = await findConversation(tenant, { id: conversation.id, userId: conversation.userId })
+        if (!current) return undefined
+        const messages = await listMessages(tenant, {
+          conversationId: current.id,
+          fromPosition: current.summarizedThrough,
+          newest: window.keep * 4,
+        })
+        return { current, messages }
+      })
+      if (!loaded) return
+      const candidates = messagesToSummarize({ messages: loaded.messages, window })
+      // A call still waiting for a decision stays verbatim: its result is written into it later.
+      const waiting = candidates.findIndex((message) =>
+        message.parts.some((part) => isToolPart(part) && part.state.startsWith('approval-')),
+      )
+      const folding = waiting === -1 ? candidates : candidates.slice(0, waiting)
+      if (folding.length === 0) return
+      const summary = await summarizeConversation({
+        model: chatModel.model,
+        previousSummary: loaded.current.summary,
+        messages: folding,
+        abortSignal: AbortSignal.timeout(stepTimeoutMs),
+        maxRetries,
+      })
+      await database.withTenant({ workspaceId }, (tenant) =>
+        setConversationSummary(tenant, {
+          id: conversation.id,
+          summary,
+          through: folding.at(-1)!.position + 1,
+          previousThrough: loaded.current.summarizedThrough,
+        }),
+      )
+    } catch (error) {
+      logger.warn({ err: error, conversationId: conversation.id }, 'could not summarize the conversation')
+    } finally {
+      summarizing.delete(conversation.id)
+    }
   }
 
   /**

@@ -87,17 +87,30 @@ export async function listConversations(
   }
 }
 
-/** Messages of a conversation in order, from `fromPosition` on. */
+/** Messages of a conversation in order, from `fromPosition` on; with `newest`, only the last ones. */
 export async function listMessages(
   tenant: TenantTransaction,
-  { conversationId, fromPosition = 0 }: { conversationId: string; fromPosition?: number },
+  {
+    conversationId,
+    fromPosition = 0,
+    newest,
+  }: { conversationId: string; fromPosition?: number; newest?: number },
 ): Promise<MessageRecord[]> {
-  return selectRows<MessageRecord>(
+  if (newest === undefined) {
+    return selectRows<MessageRecord>(
+      tenant,
+      `SELECT ${messageColumns} FROM messages WHERE conversation_id = :conversationId AND position >= :fromPosition
+        ORDER BY position`,
+      { conversationId, fromPosition },
+    )
+  }
+  const rows = await selectRows<MessageRecord>(
     tenant,
     `SELECT ${messageColumns} FROM messages WHERE conversation_id = :conversationId AND position >= :fromPosition
-      ORDER BY position`,
-    { conversationId, fromPosition },
+      ORDER BY position DESC LIMIT :newest`,
+    { conversationId, fromPosition, newest },
   )
+  return rows.reverse()
 }
 
 /** Appends a message at the end of the conversation (callers hold the conversation row lock). */
@@ -186,11 +199,19 @@ export async function findMessageByToolCall(
 /** Stores the running summary of the messages before `through`. */
 export async function setConversationSummary(
   tenant: TenantTransaction,
-  { id, summary, through }: { id: string; summary: string; through: number },
-): Promise<void> {
-  await selectRows(
+  {
+    id,
+    summary,
+    through,
+    previousThrough,
+  }: { id: string; summary: string; through: number; previousThrough: number },
+): Promise<boolean> {
+  // Only over the summary it was built on: two processes summarizing at once cannot go backwards.
+  const rows = await selectRows(
     tenant,
-    'UPDATE conversations SET summary = :summary, summarized_through = :through WHERE id = :id RETURNING id',
-    { id, summary, through },
+    `UPDATE conversations SET summary = :summary, summarized_through = :through
+      WHERE id = :id AND summarized_through = :previousThrough RETURNING id`,
+    { id, summary, through, previousThrough },
   )
+  return rows.length === 1
 }
