@@ -16,6 +16,13 @@ if (major < 22 || (major === 22 && minor < 12)) {
   process.exit(1)
 }
 
+// An empty variable means "not set" to Nereid's configuration, but @ai-sdk/openai reads
+// OPENAI_BASE_URL from the environment when its module loads and rejects an empty one, so
+// `OPENAI_BASE_URL=` in a shell would stop every command before the configuration is read.
+for (const name of ['OPENAI_BASE_URL', 'OPENAI_API_KEY']) {
+  if (process.env[name]?.trim() === '') delete process.env[name]
+}
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const compiled = join(root, 'dist', 'cli', 'main.js')
 if (process.env.NEREID_USE_DIST === '1') {

@@ -16,7 +16,7 @@ start_once() {
   local started=$(date +%s%N)
   # Own process group, so SIGTERM reaches the service itself and not only npm (which does not
   # forward it), just as Ctrl-C reaches the whole foreground group in a terminal.
-  NEREID_DATA_DIR="$data_dir" PORT="$port" NEREID_EMBEDDED_PG_PORT="$pg_port" LOG_LEVEL=warn setsid npm start --silent >"$log" 2>&1 &
+  OPENAI_API_KEY= OPENAI_BASE_URL= NEREID_DATA_DIR="$data_dir" PORT="$port" NEREID_EMBEDDED_PG_PORT="$pg_port" LOG_LEVEL=warn setsid npm start --silent >"$log" 2>&1 &
   pid=$!
   for _ in $(seq 1 600); do
     if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
@@ -51,6 +51,13 @@ deals=$(curl -fsS -H "Authorization: Bearer $key" -H "X-Nereid-User: $user" "htt
 count=$(node -e 'console.log(JSON.parse(process.argv[1]).data.length)' "$deals")
 echo "demo deals listed with the printed key: $count" >&2
 [ "$count" -gt 0 ]
+# Chat answers with no model configured (search mode), as an SSE UI message stream.
+answer=$(curl -fsS -N -H "Authorization: Bearer $key" -H "X-Nereid-User: $user" \
+  -H 'content-type: application/json' "http://127.0.0.1:$port/v1/chat" \
+  -d '{"id":"smoke","messages":[{"role":"user","parts":[{"type":"text","text":"What is the refund policy?"}]}]}')
+echo "$answer" | grep -q 'No language model is configured' || { echo "$answer" >&2; echo "chat did not answer in search mode" >&2; exit 1; }
+echo "$answer" | grep -q '"type":"finish"' || { echo "$answer" >&2; echo "chat stream did not finish" >&2; exit 1; }
+echo "chat answered in search mode" >&2
 stop_once
 start_once warm
 sleep 0.5
