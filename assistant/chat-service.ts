@@ -351,7 +351,13 @@ export function createChatService({
         onError: (error) => describeModelError(error),
       })
       .pipeThrough(approvalRewriter(assistantTools.pending))
-    for await (const chunk of modelStream) writer.write(chunk)
+    for await (const chunk of modelStream) {
+      // The AI SDK ends a timed-out step as an abort; only the client going away is one here.
+      if (chunk.type === 'abort' && !abortSignal?.aborted) {
+        throw new DOMException(chunk.reason ?? 'The model step timed out.', 'TimeoutError')
+      }
+      writer.write(chunk)
+    }
     for (const [toolCallId, call] of assistantTools.pending) pendingOut.set(toolCallId, call)
   }
 

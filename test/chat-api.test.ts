@@ -370,6 +370,39 @@ describe('POST /v1/chat', () => {
     expect(cut.chunks.some((chunk) => chunk.type === 'error')).toBe(true)
     const cutStored = await messagesEventually(acme, cut.conversationId, 2)
     expect(cutStored[1].status).toBe('error')
+
+    // Rate limited: retried (retry-after honoured), then a clear message when it persists.
+    llm.script(
+      { fault: { type: 'status', status: 429, retryAfterSeconds: 0 } },
+      { fault: { type: 'status', status: 429, retryAfterSeconds: 0 } },
+    )
+    const limited = await say(acme, 'chat-429', 'Anything?')
+    expect(limited.chunks.find((chunk) => chunk.type === 'error')?.errorText).toMatch(/rate limited/)
+    llm.script({ fault: { type: 'status', status: 429, retryAfterSeconds: 0 } }, { text: 'Back again.' })
+    const recovered = await say(acme, 'chat-429-once', 'Anything now?')
+    expect(textOf(recovered.chunks)).toBe('Back again.')
+    expect(recovered.chunks.some((chunk) => chunk.type === 'error')).toBe(false)
+  })
+
+  it('ends a model that does not start answering within the step timeout with a clear error', async () => {
+    const impatient = createTestServices({
+      database: testDatabase.database,
+      clock: systemClock,
+      chatModel: scriptedModel(),
+      chatOptions: { maxRetries: 0, stepTimeoutMs: 300 },
+    })
+    const previous = app
+    app = impatient.app
+    try {
+      llm.script({ fault: { type: 'slow-first-token', delayMs: 3000 } })
+      const { chunks, conversationId } = await say(acme, 'chat-timeout', 'Quick question')
+      expect(chunks.find((chunk) => chunk.type === 'error')?.errorText).toMatch(/took too long/)
+      const stored = await messagesEventually(acme, conversationId, 2)
+      expect(stored[1].status).toBe('error')
+    } finally {
+      app = previous
+      impatient.stopListening()
+    }
   })
 
   it('aborts the model call when the client goes away', async () => {
