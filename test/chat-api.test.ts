@@ -68,6 +68,7 @@ const as = (workspace: TestWorkspace, role: keyof TestWorkspace['members']) => {
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary fields of stream chunks and stored parts
 type Chunk = Record<string, any>
 
 /** Parses an SSE body of the UI message stream into its chunks. */
