@@ -73,6 +73,15 @@ export interface ChatServiceOptions {
   summaryBatch?: number
 }
 
+/** One chunk of an assistant message as it streams, for adapters that fan it out (the widget). */
+export interface TurnChunkEvent {
+  workspaceId: string
+  /** The member the conversation belongs to. */
+  userId: string
+  conversationId: string
+  chunk: UIMessageChunk
+}
+
 /** One turn's request from any channel. */
 export interface TurnRequest {
   actor: Actor & { channel: ChatChannel }
@@ -162,6 +171,7 @@ export function createChatService({
   const window: HistoryWindow = { keep: historyMessages, batch: summaryBatch }
   /** Conversations being summarized by this process (one summary call at a time per conversation). */
   const summarizing = new Set<string>()
+  const chunkListeners = new Set<(event: TurnChunkEvent) => void>()
   const tenantOf = (actor: Actor) => ({ workspaceId: actor.workspaceId, userId: actor.userId })
   /** Tool calls this process is continuing itself; the bus listener leaves them alone. */
   const continuingHere = new Set<string>()
@@ -399,6 +409,23 @@ export function createChatService({
     const pending = new Map<string, PendingCall>()
     let failure: string | undefined
     const messageId = ids()
+    const announce = new TransformStream<UIMessageChunk, UIMessageChunk>({
+      transform(chunk, controller) {
+        for (const listener of chunkListeners) {
+          try {
+            listener({
+              workspaceId: actor.workspaceId,
+              userId: conversation.userId,
+              conversationId: conversation.id,
+              chunk,
+            })
+          } catch (error) {
+            logger.warn({ err: error }, 'a turn chunk listener failed')
+          }
+        }
+        controller.enqueue(chunk)
+      },
+    })
     return createUIMessageStream({
       generateId: () => messageId,
       execute: async ({ writer }) => {
@@ -474,7 +501,7 @@ export function createChatService({
             .catch(() => {})
         }
       },
-    })
+    }).pipeThrough(announce)
   }
 
   /**
@@ -669,6 +696,16 @@ export function createChatService({
 
   return {
     continueAfterDecision,
+
+    /**
+     * Calls `listener` with every chunk of every assistant message this process streams (turns and
+     * continuations after a decision), so an adapter can show it on all of a member's open
+     * sessions. Returns the unsubscribe.
+     */
+    observeTurns(listener: (event: TurnChunkEvent) => void): () => void {
+      chunkListeners.add(listener)
+      return () => chunkListeners.delete(listener)
+    },
 
     /** The model in use, or undefined in search mode. */
     chatModel,

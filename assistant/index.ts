@@ -11,6 +11,7 @@ export {
   type ChatServiceOptions,
   conversationIdFor,
   createChatService,
+  type TurnChunkEvent,
   type TurnRequest,
   textOf,
 } from './chat-service.ts'

@@ -289,6 +289,7 @@ export function createToolService({
         actionId: id,
         status: 'expired',
         tool: action.tool,
+        requestedById: action.requestedById,
       })
     }
     if (action.status === 'expired') {
@@ -463,6 +464,7 @@ export function createToolService({
         status: 'executed',
         tool: tool.name,
         decidedById: actor.userId,
+        requestedById: action.requestedById,
         summary: action.summary,
       })
       return { status: 'executed' as const, actionId, historyId: history.id, result, summary: action.summary }
@@ -507,6 +509,7 @@ export function createToolService({
         status: 'rejected',
         tool: action.tool,
         decidedById: actor.userId,
+        requestedById: action.requestedById,
         summary: action.summary,
       })
       return { status: 'rejected' as const, actionId, summary: action.summary }

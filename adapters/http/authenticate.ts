@@ -1,23 +1,38 @@
 import type { RequestHandler } from 'express'
 import { AppError, type Clock } from '../../core/index.ts'
 import { type Database, findMember, verifyApiKey } from '../../db/index.ts'
+import { getWidgetOrigins } from '../../db/queries/widget-settings.ts'
+import { isAllowedWidgetOrigin } from '../widget/widget-origins.ts'
+import type { WidgetTokens } from '../widget/widget-token.ts'
+import { widgetTokenPrefix } from '../widget/widget-token.ts'
 import { setRequestContext } from './request-context.ts'
 
 const bearerPattern = /^Bearer[ ]+([^\s]+)$/i
 
 /**
- * API-key authentication for `/v1`. The key names the workspace; `X-Nereid-User` names the
- * member the call acts for (user id or email), who must belong to that same workspace. The member
- * lookup runs inside the key's workspace, so a member of any other workspace is not found: 403.
+ * Authentication for `/v1`: an API key or a widget token.
+ *
+ * API key: the key names the workspace; `X-Nereid-User` names the member the call acts for (user
+ * id or email), who must belong to that same workspace. The member lookup runs inside the key's
+ * workspace, so a member of any other workspace is not found: 403.
+ *
+ * Widget token (`nwt1.…`, when the widget is enabled): the signed token itself names the workspace
+ * and the member; `X-Nereid-User` is ignored, so a widget user can never act as someone else. The
+ * member is looked up again, so a removed member's token stops working at once.
  */
 export function authenticateApiKey({
   database,
   clock,
+  widgetTokens,
+  publicOrigin,
 }: {
   database: Database
   clock: Clock
+  widgetTokens?: WidgetTokens | undefined
+  /** The service's public origin (PUBLIC_URL), allowed for the widget besides each workspace's own. */
+  publicOrigin?: string | undefined
 }): RequestHandler {
-  return async (request, _response, next) => {
+  return async (request, response, next) => {
     const header = request.get('authorization')
     if (!header) {
       throw new AppError('unauthorized', {
@@ -29,6 +44,43 @@ export function authenticateApiKey({
       throw new AppError('unauthorized', {
         message: 'Malformed Authorization header: expected "Bearer <api key>".',
       })
+    }
+    if (match[1]!.startsWith(widgetTokenPrefix)) {
+      if (!widgetTokens)
+        throw new AppError('unauthorized', { message: 'The widget is not enabled on this server.' })
+      const identity = widgetTokens.verify(match[1]!)
+      const { member, allowedOrigins } = await database.withTenant(
+        { workspaceId: identity.workspaceId },
+        async (tenant) => ({
+          member: await findMember(tenant, { idOrEmail: identity.userId }),
+          allowedOrigins: await getWidgetOrigins(tenant),
+        }),
+      )
+      if (!member) {
+        throw new AppError('forbidden', {
+          message: 'The widget token names someone who is no longer a member.',
+        })
+      }
+      const origin = request.get('origin')
+      if (!isAllowedWidgetOrigin({ origin, host: request.get('host'), publicOrigin, allowedOrigins })) {
+        throw new AppError('forbidden', {
+          message: `The origin ${origin} is not allowed for this workspace's widget.`,
+        })
+      }
+      // The widget calls the API from the host page: let that (allowed) page read the response.
+      if (origin) {
+        response.setHeader('Access-Control-Allow-Origin', origin)
+        response.setHeader('Vary', 'Origin')
+      }
+      setRequestContext(request, {
+        workspaceId: identity.workspaceId,
+        userId: member.userId,
+        role: member.role,
+        via: 'widget-token',
+        requestId: String(request.id),
+      })
+      next()
+      return
     }
     const verdict = await database.withSystem((system) => verifyApiKey(system, { key: match[1]!, clock }))
     if (!verdict.valid) {
@@ -57,6 +109,7 @@ export function authenticateApiKey({
       workspaceId: verdict.workspaceId,
       userId: member.userId,
       role: member.role,
+      via: 'api-key',
       apiKeyId: verdict.apiKeyId,
       requestId: String(request.id),
     })

@@ -7,6 +7,7 @@ import type { Clock, Logger } from '../../core/index.ts'
 import type { Database } from '../../db/index.ts'
 import type { KnowledgeService } from '../../ingest/index.ts'
 import type { ToolService } from '../../tools/index.ts'
+import type { WidgetTokens } from '../widget/widget-token.ts'
 import { authenticateApiKey } from './authenticate.ts'
 import { errorHandler, notFoundHandler } from './error-handler.ts'
 import { createChatRoutes } from './routes/chat-routes.ts'
@@ -14,6 +15,8 @@ import { createHealthRoutes } from './routes/health-routes.ts'
 import { createKnowledgeRoutes } from './routes/knowledge-routes.ts'
 import { createRecordRoutes } from './routes/record-routes.ts'
 import { createToolRoutes } from './routes/tool-routes.ts'
+import { createWidgetAssetRoutes } from './routes/widget-asset-routes.ts'
+import { createWidgetRoutes } from './routes/widget-routes.ts'
 
 export interface CreateHttpAppOptions {
   database: Database
@@ -25,6 +28,20 @@ export interface CreateHttpAppOptions {
   chat?: ChatService | undefined
   /** Largest accepted upload, in bytes (NEREID_MAX_UPLOAD_MB). */
   maxUploadBytes: number
+  /** The embeddable widget; without it the widget routes answer that it is not enabled. */
+  widget?: WidgetHttpOptions | undefined
+}
+
+/** What the HTTP side of the widget needs (the WebSocket server attaches to the listening server). */
+export interface WidgetHttpOptions {
+  /** Signs and verifies widget tokens; undefined when no secret is available (see widget-token.ts). */
+  tokens: WidgetTokens | undefined
+  /** The service's public origin (PUBLIC_URL), always allowed to embed the widget. */
+  publicOrigin?: string | undefined
+  /** The compiled `widget.js`. */
+  script?: (() => Promise<string>) | undefined
+  /** The demo page at `/` and its token endpoint (only with `serve --demo`). */
+  demo?: { page: () => string; issueToken: () => Promise<{ token: string; expiresAt: Date }> } | undefined
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/
@@ -38,6 +55,7 @@ export function createHttpApp({
   knowledge,
   chat,
   maxUploadBytes,
+  widget,
 }: CreateHttpAppOptions): Express {
   const app = express()
   app.disable('x-powered-by')
@@ -64,13 +82,15 @@ export function createHttpApp({
   )
   app.use(express.json({ limit: '1mb' }))
   app.use(createHealthRoutes({ database }))
+  if (widget) app.use(createWidgetAssetRoutes(widget))
   app.use(
     '/v1',
-    authenticateApiKey({ database, clock }),
+    authenticateApiKey({ database, clock, widgetTokens: widget?.tokens, publicOrigin: widget?.publicOrigin }),
     createRecordRoutes({ database }),
     createToolRoutes({ toolService }),
     createKnowledgeRoutes({ knowledge, maxUploadBytes }),
     ...(chat ? [createChatRoutes({ chat, database })] : []),
+    createWidgetRoutes({ database, widgetTokens: widget?.tokens }),
   )
   app.use(notFoundHandler)
   app.use(errorHandler)

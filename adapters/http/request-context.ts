@@ -7,7 +7,10 @@ export interface RequestContext {
   workspaceId: string
   userId: string
   role: MemberRole
-  apiKeyId: string
+  /** How the caller proved who they are: a workspace API key, or a widget token bound to the member. */
+  via: 'api-key' | 'widget-token'
+  /** The API key used, for API-key calls. */
+  apiKeyId?: string | undefined
   requestId: string
 }
 

@@ -1,5 +1,14 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import type { Express } from 'express'
-import { createHttpApp } from '../../adapters/index.ts'
+import {
+  attachWidgetServer,
+  createHttpApp,
+  createWidgetTokens,
+  type WidgetHttpOptions,
+  type WidgetLimits,
+  type WidgetServer,
+} from '../../adapters/index.ts'
 import { type ChatModel, type ChatServiceOptions, createChatService } from '../../assistant/index.ts'
 import { type Clock, createInProcessEventBus, createLogger, fixedClock } from '../../core/index.ts'
 import { addMember, createApiKey, createWorkspace, type Database, type MemberRole } from '../../db/index.ts'
@@ -56,6 +65,7 @@ export function createTestServices({
   knowledgeOptions = {},
   chatModel,
   chatOptions = {},
+  widget = {},
 }: {
   database: Database
   clock?: Clock
@@ -63,6 +73,8 @@ export function createTestServices({
   knowledgeOptions?: Partial<KnowledgeServiceOptions>
   chatModel?: ChatModel | undefined
   chatOptions?: Partial<ChatServiceOptions>
+  /** Widget settings: the compiled script, a demo page, socket limits. Tokens use a fixed test secret. */
+  widget?: Partial<Omit<WidgetHttpOptions, 'tokens'>> & { limits?: Partial<WidgetLimits> }
 }) {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
   const bus = createInProcessEventBus()
@@ -87,8 +99,54 @@ export function createTestServices({
     ...chatOptions,
   })
   const stopListening = chat.listen()
-  const app = createHttpApp({ database, logger, clock, toolService, knowledge, chat, maxUploadBytes })
-  return { app, bus, toolService, knowledge, chat, stopListening }
+  const widgetTokens = createWidgetTokens({ secret: Buffer.alloc(32, 7), clock })
+  const { limits, ...widgetHttp } = widget
+  const app = createHttpApp({
+    database,
+    logger,
+    clock,
+    toolService,
+    knowledge,
+    chat,
+    maxUploadBytes,
+    widget: { tokens: widgetTokens, ...widgetHttp },
+  })
+
+  /**
+   * Serves the app on a random local port with the widget's WebSocket server attached, as `serve`
+   * does; resolves with the base URL and a close function.
+   */
+  async function listen(): Promise<{
+    url: string
+    port: number
+    widgetServer: WidgetServer
+    close(): Promise<void>
+  }> {
+    const server = http.createServer(app)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const widgetServer = attachWidgetServer({
+      server,
+      database,
+      chat,
+      toolService,
+      bus,
+      tokens: widgetTokens,
+      logger,
+      limits,
+    })
+    const { port } = server.address() as AddressInfo
+    return {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      widgetServer,
+      async close() {
+        await widgetServer.close()
+        server.closeAllConnections()
+        await new Promise<void>((resolve) => server.close(() => resolve()))
+      },
+    }
+  }
+  return { app, bus, toolService, knowledge, chat, stopListening, widgetTokens, listen }
 }
 
 /** The express app of `createTestServices`. */

@@ -1,0 +1,17 @@
+export { isAllowedWidgetOrigin } from './widget-origins.ts'
+export * from './widget-protocol.ts'
+export {
+  attachWidgetServer,
+  defaultWidgetLimits,
+  type WidgetLimits,
+  type WidgetServer,
+  type WidgetServerOptions,
+} from './widget-server.ts'
+export {
+  createWidgetTokens,
+  defaultWidgetTokenSeconds,
+  resolveWidgetSecret,
+  type WidgetIdentity,
+  type WidgetTokens,
+  widgetTokenPrefix,
+} from './widget-token.ts'
