@@ -170,6 +170,18 @@ describe('the widget socket', () => {
       .set('Authorization', `Bearer ${token}`)
       .set('X-Nereid-User', acme.members.owner.email)
     expect(conversations.status).toBe(200)
+    // From a page on a site the workspace did not allow, the token is refused; preflights pass.
+    const foreignPage = await request(services.app)
+      .get('/v1/conversations')
+      .set('Authorization', `Bearer ${token}`)
+      .set('Origin', 'https://evil.example')
+    expect(foreignPage.status).toBe(403)
+    const preflight = await request(services.app)
+      .options('/v1/knowledge/documents')
+      .set('Origin', 'https://app.acme.test')
+      .set('Access-Control-Request-Method', 'POST')
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers['access-control-allow-headers']).toContain('authorization')
   })
 
   it('streams a turn to every tab of the member and approves a write from the card', async () => {
