@@ -77,3 +77,14 @@ export type MessageRole = (typeof messageRoles)[number]
 /** `streaming` while the model writes; `error` and `aborted` keep what arrived, marked as such. */
 export const messageStatuses = ['streaming', 'complete', 'error', 'aborted'] as const
 export type MessageStatus = (typeof messageStatuses)[number]
+
+/** What a Slack approval card shows: waiting, or the outcome of the pending action it stands for. */
+export const slackCardStatuses = [
+  'pending',
+  'executed',
+  'failed',
+  'rejected',
+  'expired',
+  'cancelled',
+] as const
+export type SlackCardStatus = (typeof slackCardStatuses)[number]

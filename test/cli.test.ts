@@ -58,14 +58,14 @@ describe('nereid CLI', () => {
     const before = await nereid('status')
     expect(before.out).toMatch(/pending {2}20261122000000-database-roles/)
     expect(before.exitCode).toBe(3)
-    expect((await nereid('migrate')).out).toMatch(/Applied 7 migration/)
+    expect((await nereid('migrate')).out).toMatch(/Applied 8 migration/)
     const after = await nereid('status')
-    expect(after.out).toMatch(/7 applied, 0 pending/)
+    expect(after.out).toMatch(/8 applied, 0 pending/)
     expect(after.exitCode).toBe(0)
     expect((await nereid('rollback')).out).toMatch(
-      /Reverted 1 migration\(s\):\n {2}20261122000600-conversations/,
+      /Reverted 1 migration\(s\):\n {2}20261122000700-slack/,
     )
-    expect((await nereid('status')).out).toMatch(/6 applied, 1 pending/)
+    expect((await nereid('status')).out).toMatch(/7 applied, 1 pending/)
     expect((await nereid('migrate')).out).toMatch(/Applied 1 migration/)
   })
 

@@ -270,6 +270,41 @@ export const tenantRowFactories: Record<string, RowFactory> = {
     channel: 'api',
     pending_action_id: await parent('pending_actions'),
   }),
+  slack_team_links: async ({ workspace, unique }) => ({
+    team_id: `T${unique().toUpperCase()}`,
+    team_name: 'Fixture Slack',
+    linked_by_id: workspace.ownerUserId,
+  }),
+  slack_user_links: async ({ system, workspace, parent, unique }) => {
+    const linkId = await parent('slack_team_links')
+    const [link] = await queryRows<{ team_id: string }>(
+      system,
+      'SELECT team_id FROM slack_team_links WHERE id = :linkId',
+      { linkId },
+    )
+    return {
+      team_id: link!.team_id,
+      slack_user_id: `U${unique().toUpperCase()}`,
+      user_id: workspace.ownerUserId,
+      email: `owner-${unique()}@example.test`,
+      checked_at: new Date().toISOString(),
+    }
+  },
+  slack_threads: async ({ workspace, parent, unique }) => ({
+    conversation_id: await parent('conversations'),
+    user_id: workspace.ownerUserId,
+    team_id: 'T0FIXTURE',
+    channel_id: `C${unique().toUpperCase()}`,
+    thread_ts: '1700000000.000100',
+    slack_user_id: 'U0FIXTURE',
+    last_seen_ts: '1700000000.000100',
+  }),
+  slack_approval_cards: async ({ parent, unique }) => ({
+    pending_action_id: await parent('pending_actions'),
+    team_id: 'T0FIXTURE',
+    channel_id: `C${unique().toUpperCase()}`,
+    message_ts: '1700000000.000200',
+  }),
 }
 
 /** The values of one new valid row of `table` in `workspace`, including `workspace_id`. */
