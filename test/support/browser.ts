@@ -5,10 +5,20 @@ import { type Browser, chromium } from 'playwright-core'
 /** Debian's Chromium (`apt-get install chromium`), driven by playwright-core. */
 export const chromiumPath = process.env.NEREID_CHROMIUM_PATH ?? '/usr/bin/chromium'
 
-/** Why browser tests cannot run here (for `describe.skipIf`), or undefined when they can. */
+/**
+ * Why browser tests cannot run here (for `describe.skipIf`), or undefined when they can. Said on
+ * stderr once per test file, so a skipped run tells why. With `NEREID_REQUIRE_BROWSER=1` (CI) a
+ * missing browser is an error instead.
+ */
 export const browserUnavailable: string | undefined = existsSync(chromiumPath)
   ? undefined
   : `no Chromium at ${chromiumPath} (apt-get install chromium, or set NEREID_CHROMIUM_PATH)`
+
+if (browserUnavailable) {
+  if (process.env.NEREID_REQUIRE_BROWSER === '1')
+    throw new Error(`NEREID_REQUIRE_BROWSER=1 but the browser tests cannot run: ${browserUnavailable}`)
+  process.stderr.write(`Browser tests skipped: ${browserUnavailable}\n`)
+}
 
 /**
  * Launches headless Chromium, or returns `{ reason }` when there is none (so `npm test` passes on a
