@@ -63,6 +63,8 @@ describe('loadConfig', () => {
         clientSecret: undefined,
         botToken: undefined,
         appToken: undefined,
+        apiUrl: undefined,
+        streaming: true,
       },
       encryptionKey: undefined,
     })
@@ -188,5 +190,41 @@ describe('loadConfig', () => {
       envFile: false,
     })
     expect(config.knowledge).toMatchObject({ maxUploadBytes: 2 * 1024 * 1024, allowPrivateUrls: true })
+  })
+  it('reads the Slack settings and checks that they fit together, naming the variable to set', () => {
+    const key = randomBytes(32).toString('hex')
+    const single = load({
+      SLACK_SIGNING_SECRET: 'sign',
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_API_URL: 'http://127.0.0.1:9/api/',
+    })
+    expect(single.slack).toMatchObject({
+      botToken: 'xoxb-1',
+      apiUrl: 'http://127.0.0.1:9/api/',
+      streaming: true,
+    })
+    expect(
+      load({ SLACK_APP_TOKEN: 'xapp-1', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_STREAMING: 'off' }).slack,
+    ).toMatchObject({
+      appToken: 'xapp-1',
+      streaming: false,
+    })
+    const variablesOf = (environment: Record<string, string>) =>
+      configErrorFor(environment).issues.map((issue) => issue.variable)
+    expect(variablesOf({ SLACK_BOT_TOKEN: 'xoxb-1' })).toEqual(['SLACK_SIGNING_SECRET'])
+    expect(variablesOf({ SLACK_SIGNING_SECRET: 'sign' })).toEqual(['SLACK_BOT_TOKEN'])
+    expect(variablesOf({ SLACK_SIGNING_SECRET: 'sign', SLACK_CLIENT_ID: 'id', ENCRYPTION_KEY: key })).toEqual(
+      ['SLACK_CLIENT_SECRET'],
+    )
+    expect(
+      variablesOf({ SLACK_SIGNING_SECRET: 'sign', SLACK_CLIENT_ID: 'id', SLACK_CLIENT_SECRET: 'secret' }),
+    ).toEqual(['ENCRYPTION_KEY'])
+    expect(variablesOf({ SLACK_SIGNING_SECRET: 'sign', SLACK_BOT_TOKEN: 'xoxp-user-token' })).toEqual([
+      'SLACK_BOT_TOKEN',
+    ])
+    expect(variablesOf({ SLACK_APP_TOKEN: 'xoxb-1', SLACK_BOT_TOKEN: 'xoxb-1' })).toEqual(['SLACK_APP_TOKEN'])
+    expect(
+      configErrorFor({ SLACK_SIGNING_SECRET: 'sign', SLACK_BOT_TOKEN: 'xoxp-user-token' }).message,
+    ).not.toContain('xoxp-user-token')
   })
 })

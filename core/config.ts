@@ -57,41 +57,70 @@ const encryptionKey = z
  * Every environment variable Nereid reads, validated once at startup. `.env.example` documents
  * each one; keep the two in step.
  */
-export const configSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  HOST: z.string().trim().min(1, 'expected a host name or address to listen on').default('127.0.0.1'),
-  PORT: port(3000),
-  PUBLIC_URL: optionalUrl,
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DATABASE_URL: postgresUrl.optional().or(z.literal('').transform(() => undefined)),
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
-  NEREID_DATA_DIR: z.string().trim().min(1).default('./.nereid'),
-  NEREID_EMBEDDED_PG_PORT: port(54329),
-  OPENAI_API_KEY: optionalString,
-  OPENAI_BASE_URL: optionalUrl,
-  NEREID_CHAT_MODEL: z.string().trim().min(1).default('gpt-4.1-mini'),
-  NEREID_EMBEDDING_MODEL: z.string().trim().min(1).default('text-embedding-3-small'),
-  NEREID_CHAT_MAX_STEPS: z.coerce.number().int().min(1).max(50).default(8),
-  NEREID_CHAT_STEP_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
-  NEREID_MAX_UPLOAD_MB: z.coerce
-    .number({ message: 'expected a size in megabytes' })
-    .positive('expected a positive size in megabytes')
-    .max(1024, 'at most 1024 MB')
-    .default(25),
-  NEREID_ALLOW_PRIVATE_URLS: z
-    .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
-    .default('false')
-    .transform((value) => value === 'true' || value === '1'),
-  NEREID_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
-  UNSTRUCTURED_API_URL: optionalUrl,
-  UNSTRUCTURED_API_KEY: optionalString,
-  SLACK_SIGNING_SECRET: optionalString,
-  SLACK_CLIENT_ID: optionalString,
-  SLACK_CLIENT_SECRET: optionalString,
-  SLACK_BOT_TOKEN: optionalString,
-  SLACK_APP_TOKEN: optionalString,
-  ENCRYPTION_KEY: encryptionKey,
-})
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().trim().min(1, 'expected a host name or address to listen on').default('127.0.0.1'),
+    PORT: port(3000),
+    PUBLIC_URL: optionalUrl,
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DATABASE_URL: postgresUrl.optional().or(z.literal('').transform(() => undefined)),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    NEREID_DATA_DIR: z.string().trim().min(1).default('./.nereid'),
+    NEREID_EMBEDDED_PG_PORT: port(54329),
+    OPENAI_API_KEY: optionalString,
+    OPENAI_BASE_URL: optionalUrl,
+    NEREID_CHAT_MODEL: z.string().trim().min(1).default('gpt-4.1-mini'),
+    NEREID_EMBEDDING_MODEL: z.string().trim().min(1).default('text-embedding-3-small'),
+    NEREID_CHAT_MAX_STEPS: z.coerce.number().int().min(1).max(50).default(8),
+    NEREID_CHAT_STEP_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+    NEREID_MAX_UPLOAD_MB: z.coerce
+      .number({ message: 'expected a size in megabytes' })
+      .positive('expected a positive size in megabytes')
+      .max(1024, 'at most 1024 MB')
+      .default(25),
+    NEREID_ALLOW_PRIVATE_URLS: z
+      .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
+      .default('false')
+      .transform((value) => value === 'true' || value === '1'),
+    NEREID_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+    UNSTRUCTURED_API_URL: optionalUrl,
+    UNSTRUCTURED_API_KEY: optionalString,
+    SLACK_SIGNING_SECRET: optionalString,
+    SLACK_CLIENT_ID: optionalString,
+    SLACK_CLIENT_SECRET: optionalString,
+    SLACK_BOT_TOKEN: optionalString,
+    SLACK_APP_TOKEN: optionalString,
+    SLACK_API_URL: optionalUrl,
+    SLACK_STREAMING: z.enum(['auto', 'off'], { message: 'expected auto or off' }).default('auto'),
+    ENCRYPTION_KEY: encryptionKey,
+  })
+  .superRefine((raw, context) => {
+    // Slack settings that only make sense together, each error naming the variable to set.
+    const issue = (variable: string, message: string) =>
+      context.addIssue({ code: 'custom', path: [variable], message })
+    const oauth = Boolean(raw.SLACK_CLIENT_ID || raw.SLACK_CLIENT_SECRET)
+    if (raw.SLACK_CLIENT_ID && !raw.SLACK_CLIENT_SECRET)
+      issue('SLACK_CLIENT_SECRET', 'required with SLACK_CLIENT_ID (multi-workspace OAuth installs)')
+    if (raw.SLACK_CLIENT_SECRET && !raw.SLACK_CLIENT_ID)
+      issue('SLACK_CLIENT_ID', 'required with SLACK_CLIENT_SECRET (multi-workspace OAuth installs)')
+    if ((raw.SLACK_BOT_TOKEN || oauth) && !raw.SLACK_SIGNING_SECRET && !raw.SLACK_APP_TOKEN)
+      issue(
+        'SLACK_SIGNING_SECRET',
+        'required to verify requests from Slack (or set SLACK_APP_TOKEN for Socket Mode)',
+      )
+    if (oauth && !raw.ENCRYPTION_KEY)
+      issue('ENCRYPTION_KEY', 'required for Slack OAuth installs: bot tokens are stored encrypted with it')
+    if ((raw.SLACK_SIGNING_SECRET || raw.SLACK_APP_TOKEN) && !raw.SLACK_BOT_TOKEN && !oauth)
+      issue(
+        'SLACK_BOT_TOKEN',
+        'the Slack app needs a bot token (one workspace) or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET (OAuth installs)',
+      )
+    if (raw.SLACK_BOT_TOKEN && !raw.SLACK_BOT_TOKEN.startsWith('xoxb-'))
+      issue('SLACK_BOT_TOKEN', 'expected a bot token starting with xoxb-')
+    if (raw.SLACK_APP_TOKEN && !raw.SLACK_APP_TOKEN.startsWith('xapp-'))
+      issue('SLACK_APP_TOKEN', 'expected an app-level token starting with xapp- (Socket Mode)')
+  })
 
 export type RawConfig = z.output<typeof configSchema>
 
@@ -121,7 +150,12 @@ export interface Config {
     clientId: string | undefined
     clientSecret: string | undefined
     botToken: string | undefined
+    /** Set: Socket Mode (local development); events arrive over a WebSocket instead of HTTP. */
     appToken: string | undefined
+    /** The Web API base URL (default Slack's); tests point it at a local stand-in. */
+    apiUrl: string | undefined
+    /** Stream answers with chat.startStream/appendStream/stopStream where Slack allows it. */
+    streaming: boolean
   }
   encryptionKey: Buffer | undefined
 }
@@ -208,6 +242,8 @@ export function loadConfig({ environment = process.env, envFile = '.env' }: Load
       clientSecret: raw.SLACK_CLIENT_SECRET,
       botToken: raw.SLACK_BOT_TOKEN,
       appToken: raw.SLACK_APP_TOKEN,
+      apiUrl: raw.SLACK_API_URL,
+      streaming: raw.SLACK_STREAMING === 'auto',
     },
     encryptionKey: raw.ENCRYPTION_KEY ? decodeEncryptionKey(raw.ENCRYPTION_KEY) : undefined,
   }
