@@ -91,6 +91,16 @@ describe.skipIf(browserUnavailable !== undefined)(
       page = await browser!.newPage({ viewport: { width: 1280, height: 860 } })
       pageErrors = []
       page.on('pageerror', (error) => pageErrors.push(error.message))
+      // Keeps the page's WebSockets reachable, so a test can cut the widget's connection.
+      await page.addInitScript({
+        content: `(() => {
+          const Native = window.WebSocket
+          window.__sockets = []
+          window.WebSocket = class extends Native {
+            constructor(...args) { super(...args); window.__sockets.push(this) }
+          }
+        })()`,
+      })
       await page.goto(served.url)
       await page.getByTestId('launcher').click()
       await eventually(() => page.getByTestId('panel').isVisible()).toBe(true)
@@ -213,6 +223,26 @@ describe.skipIf(browserUnavailable !== undefined)(
       expect(await answer.locator('img, script').count()).toBe(0)
       expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__xss)).toBeUndefined()
       await page.screenshot({ path: screenshotPath('e2e-xss') })
+    })
+
+    it('picks an answer up again after the connection drops in the middle of it', async () => {
+      const text = `${'The renewal plan has several steps. '.repeat(8)}That is all.`
+      llm.script({ text, chunkDelayMs: 40 })
+      await say('Walk me through the renewal plan')
+      const answer = assistantMessages().last()
+      await eventually(async () => ((await answer.textContent()) ?? '').length).toBeGreaterThan(40)
+      await page.evaluate(() => {
+        const sockets = (globalThis as unknown as { __sockets: { close(): void }[] }).__sockets
+        sockets.at(-1)?.close()
+      })
+      // Reconnected, the widget reloads the conversation and the server replays the answer so far.
+      await eventually(() => assistantMessages().last().textContent()).toContain('That is all.')
+      await eventually(() => assistantMessages().last().getAttribute('data-status')).toBe('complete')
+      expect(await assistantMessages().count()).toBe(1)
+      expect(
+        await page.evaluate(() => (globalThis as unknown as { __sockets: unknown[] }).__sockets.length),
+      ).toBe(2)
+      await eventually(() => page.getByTestId('connection-status').isVisible()).toBe(false)
     })
 
     it('shows a notification pushed to the member', async () => {

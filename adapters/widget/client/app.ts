@@ -94,6 +94,12 @@ export function mountWidget(options: ResolvedOptions): WidgetApp {
   let reloadAfterTurn = false
   /** A token refresh arrived while a turn streamed; reconnect once it ends. */
   let restartAfterTurn = false
+  /**
+   * The chat whose stored state was asked for (`subscribe`) and has not arrived yet. Its chunks are
+   * ignored until then: the server sends the stored conversation and then replays the answer in
+   * flight from its start, so chunks before that would be shown twice.
+   */
+  let awaitingSnapshot: string | undefined
   let me: Ready | undefined
   let everReady = false
   let destroyed = false
@@ -439,6 +445,7 @@ export function mountWidget(options: ResolvedOptions): WidgetApp {
       if (view === 'conversations' && isTerminalChunk(message.chunk)) connection.send({ type: 'subscribe' })
       return
     }
+    if (awaitingSnapshot === chatId) return
     conversationId = message.conversationId
     const chunk = message.chunk as Loose
     const messageId = typeof chunk.messageId === 'string' ? chunk.messageId : undefined
@@ -477,6 +484,7 @@ export function mountWidget(options: ResolvedOptions): WidgetApp {
       message.conversationId !== conversationId
     )
       return
+    awaitingSnapshot = undefined
     conversationId = message.conversationId
     const stored = message.messages.map((item) => fromStoredMessage(item as Loose))
     // Keep what the server has not stored yet: an answer still streaming, messages not yet sent.
@@ -509,7 +517,12 @@ export function mountWidget(options: ResolvedOptions): WidgetApp {
   // --- chat -----------------------------------------------------------------------------------
   function subscribe() {
     const target = chatId
-    connection.request({ type: 'subscribe', chatId: target }).catch((error: unknown) => {
+    awaitingSnapshot = target
+    const settled = () => {
+      if (awaitingSnapshot === target) awaitingSnapshot = undefined
+    }
+    connection.request({ type: 'subscribe', chatId: target }).then(settled, (error: unknown) => {
+      settled()
       // A new chat is not stored until its first message; anything else is worth a word.
       if (
         error instanceof RequestError &&
