@@ -159,6 +159,12 @@ describe.skipIf(browserUnavailable !== undefined)(
       await page.getByTestId('citation-chip').click()
       const sources = page.getByTestId('source-list')
       expect(await sources.isVisible()).toBe(true)
+      // The chip's entry is highlighted and takes the focus.
+      const active = sources.locator('[data-active="true"]')
+      expect(await active.getAttribute('data-index')).toBe('1')
+      await eventually(() =>
+        active.evaluate((element) => element === element.getRootNode().activeElement),
+      ).toBe(true)
       expect(await sources.getByTestId('source-title').textContent()).toBe(`multi-column-2p.pdf ${hostile}`)
       expect(await sources.textContent()).toContain('Page 2')
       expect(await sources.getByTestId('source-snippet').textContent()).toContain('computationally intensive')

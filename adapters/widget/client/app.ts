@@ -115,6 +115,8 @@ export function mountWidget(options: ResolvedOptions): WidgetApp {
   let frame: number | undefined
   let scrollWanted = false
   let statusTimer: ReturnType<typeof setTimeout> | undefined
+  /** An element (by focus key) to scroll to and focus after the next render. */
+  let reveal: string | undefined
 
   // --- shell ---------------------------------------------------------------------------------
   const host = document.createElement('nereid-widget')
@@ -600,11 +602,9 @@ export function mountWidget(options: ResolvedOptions): WidgetApp {
       if (openSources.has(messageId) && (index === null || current === index)) openSources.delete(messageId)
       else openSources.set(messageId, index)
       touch(messageId)
+      // A chip opens its entry: shown and focused once rendered (keyboard users land on it).
+      if (index !== null && openSources.has(messageId)) reveal = `source:${messageId}:${index}`
       render()
-      if (index !== null && openSources.has(messageId)) {
-        const item = findByFocusKey(`source:${messageId}:${index}`)
-        item?.scrollIntoView({ block: 'nearest' })
-      }
     },
     decide(part, decision) {
       const actionId = part.approvalId
@@ -872,8 +872,15 @@ export function mountWidget(options: ResolvedOptions): WidgetApp {
       log.replaceChildren(...children)
     for (const id of rendered.keys()) if (!messages.some((message) => message.id === id)) rendered.delete(id)
     log.setAttribute('aria-busy', String(replying))
-    if (focusKey && !shadow.activeElement) findByFocusKey(focusKey)?.focus()
-    if (scrollWanted || nearBottom) log.scrollTop = log.scrollHeight
+    const revealed = reveal ? findByFocusKey(reveal) : null
+    reveal = undefined
+    if (revealed) {
+      revealed.focus({ preventScroll: true })
+      revealed.scrollIntoView({ block: 'nearest' })
+    } else {
+      if (focusKey && !shadow.activeElement) findByFocusKey(focusKey)?.focus()
+      if (scrollWanted || nearBottom) log.scrollTop = log.scrollHeight
+    }
     scrollWanted = false
     updateComposer()
     renderBadges()

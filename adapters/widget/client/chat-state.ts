@@ -264,7 +264,7 @@ function attachSnippets(message: ChatMessage): void {
 
 const snippetOf = (text: string) => {
   const flat = text.replace(/\s+/g, ' ').trim()
-  return flat.length > 280 ? `${flat.slice(0, 279)}…` : flat
+  return flat.length > 220 ? `${flat.slice(0, 219)}…` : flat
 }
 
 const findTool = (message: ChatMessage, toolCallId: unknown): ToolPart | undefined =>
