@@ -1,0 +1,47 @@
+import type { ChatService } from '../../assistant/index.ts'
+import type { Clock, Logger } from '../../core/index.ts'
+import type { Database } from '../../db/index.ts'
+import type { ToolService } from '../../tools/index.ts'
+import type { ApprovalCards } from './approval-cards.ts'
+import type { BotCredentials } from './bot-credentials.ts'
+import type { DeliveryDedupe } from './delivery-dedupe.ts'
+import type { SlackClients } from './slack-clients.ts'
+import type { SlackIdentity } from './slack-identity.ts'
+import type { ReplyTiming, StreamingSupport } from './slack-reply.ts'
+import type { SlackUserDirectory } from './slack-user-directory.ts'
+
+/** What the Slack handlers share: the services behind the bot and its Slack plumbing. */
+export interface SlackBotContext {
+  database: Database
+  chat: ChatService
+  toolService: ToolService
+  clients: SlackClients
+  credentials: BotCredentials
+  identity: SlackIdentity
+  directory: SlackUserDirectory
+  dedupe: DeliveryDedupe
+  cards: ApprovalCards
+  streaming: StreamingSupport
+  timing: ReplyTiming
+  logger: Logger
+  clock: Clock
+  /** Conversations whose turn this process is rendering into Slack itself (the mirror leaves them alone). */
+  renderingHere: Set<string>
+  /** Runs `work` after the previous work with the same key has finished (one turn at a time per conversation). */
+  serialize<Result>(key: string, work: () => Promise<Result>): Promise<Result>
+}
+
+/** A per-key queue: work for one key runs one at a time, in order; keys are independent. */
+export function createSerializer() {
+  const tails = new Map<string, Promise<unknown>>()
+  return function serialize<Result>(key: string, work: () => Promise<Result>): Promise<Result> {
+    const previous = tails.get(key) ?? Promise.resolve()
+    const next = previous.then(work, work)
+    const tail = next.catch(() => undefined)
+    tails.set(key, tail)
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key)
+    })
+    return next
+  }
+}
