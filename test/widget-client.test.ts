@@ -442,6 +442,11 @@ describe.skipIf(browserUnavailable !== undefined)(
       expect(colors.headerText).toBe('rgb(17, 19, 24)')
       const launcher = await page.getByTestId('launcher').boundingBox()
       expect(launcher!.x).toBeLessThan(100)
+      // The JS API opens and closes the same panel.
+      await page.evaluate(() => (globalThis as unknown as { Nereid: { close(): void } }).Nereid.close())
+      expect(await page.getByTestId('panel').isVisible()).toBe(false)
+      await page.evaluate(() => (globalThis as unknown as { Nereid: { open(): void } }).Nereid.open())
+      expect(await page.getByTestId('panel').isVisible()).toBe(true)
       await page.screenshot({ path: screenshotPath('client-dark') })
     })
   },
