@@ -7,6 +7,7 @@ import {
   revokeKeyCommand,
   seedCommand,
 } from './commands/admin-commands.ts'
+import { chatCommand } from './commands/chat-command.ts'
 import { doctor } from './commands/doctor-command.ts'
 import {
   ingestCommand,
@@ -154,6 +155,20 @@ export function createProgram(commandEnvironment: CommandEnvironment, hooks: Pro
     .option('--all', 're-embed every document, not only those embedded by another model', false)
     .action((options: { workspace: string; all: boolean }) =>
       reindexKnowledgeCommand(commandEnvironment, options),
+    )
+
+  program
+    .command('chat')
+    .description('chat with the assistant in the terminal (streams answers, asks before changes)')
+    .option('--workspace <id-or-slug>', 'the workspace (default: the only one, or the demo workspace)')
+    .option('--user <email-or-id>', 'chat as this member (default: the owner)')
+    .option('-m, --message <text>', 'send one message, print the answer and exit')
+    .option('--conversation <id>', 'continue a conversation')
+    .action(
+      async (options: { workspace?: string; user?: string; message?: string; conversation?: string }) => {
+        const { exitCode } = await chatCommand(commandEnvironment, options)
+        if (exitCode !== 0) hooks.onExitCode?.(exitCode)
+      },
     )
 
   program

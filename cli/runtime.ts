@@ -25,19 +25,27 @@ import { allTools, createToolService, type ToolService } from '../tools/index.ts
 export interface Output {
   log(line: string): void
   error(line: string): void
+  /**
+   * Writes text as is, without a line break (streamed tokens, prompts). Optional: commands that
+   * stream fall back to printing whole lines through `log` when an output has no `write`.
+   */
+  write?(text: string): void
 }
 
 export const consoleOutput: Output = {
   log: (line) => process.stdout.write(`${line}\n`),
   error: (line) => process.stderr.write(`${line}\n`),
+  write: (text) => process.stdout.write(text),
 }
 
-/** What every command gets: the environment to read and where to print. */
+/** What every command gets: the environment to read, where to print, and where to read from. */
 export interface CommandEnvironment {
   environment: Record<string, string | undefined>
   envFile: string | false
   output: Output
   clock: Clock
+  /** What interactive commands (`nereid chat`) read lines from; standard input when absent. */
+  input?: NodeJS.ReadableStream | undefined
 }
 
 export const defaultCommandEnvironment = (): CommandEnvironment => ({
@@ -57,14 +65,14 @@ export interface Runtime {
 
 /**
  * Loads the configuration and opens the database for a command. Admin commands log at `warn`
- * unless LOG_LEVEL asks for more, so their own output stays readable.
+ * (or `quietLevel`) unless LOG_LEVEL asks for something else, so their own output stays readable.
  */
 export async function openRuntime(
   { environment, envFile, clock }: CommandEnvironment,
-  { quiet = true }: { quiet?: boolean } = {},
+  { quiet = true, quietLevel = 'warn' }: { quiet?: boolean; quietLevel?: 'warn' | 'error' } = {},
 ): Promise<Runtime> {
   const config = loadConfig({ environment, envFile })
-  const level = quiet && !environment.LOG_LEVEL ? 'warn' : config.logLevel
+  const level = quiet && !environment.LOG_LEVEL ? quietLevel : config.logLevel
   const logger = createLogger({ level })
   const database = await openDatabase({ config, logger })
   return { config, logger, database, clock, close: () => database.close() }
@@ -126,6 +134,7 @@ export async function createServices({
   logger,
   clock,
   worker = true,
+  listen = true,
 }: {
   database: Database
   config: Config
@@ -133,6 +142,12 @@ export async function createServices({
   clock: Clock
   /** Work the ingestion queue in this process too (default). */
   worker?: boolean
+  /**
+   * Continue conversations after decisions heard on the bus (default). A short-lived process (the
+   * terminal chat) leaves that to the serving processes: one that exits in the middle of writing a
+   * continuation would lose it, and its own decisions are continued by the chat turn itself.
+   */
+  listen?: boolean
 }): Promise<Services> {
   const bus =
     database.mode === 'postgres'
@@ -170,7 +185,7 @@ export async function createServices({
       stepTimeoutMs: config.chat.stepTimeoutMs,
     })
     // Decisions taken on any channel continue their conversations.
-    const stopListening = chat.listen()
+    const stopListening = listen ? chat.listen() : () => {}
     const startedQueue = queue
     return {
       bus,

@@ -62,9 +62,7 @@ describe('nereid CLI', () => {
     const after = await nereid('status')
     expect(after.out).toMatch(/8 applied, 0 pending/)
     expect(after.exitCode).toBe(0)
-    expect((await nereid('rollback')).out).toMatch(
-      /Reverted 1 migration\(s\):\n {2}20261122000700-slack/,
-    )
+    expect((await nereid('rollback')).out).toMatch(/Reverted 1 migration\(s\):\n {2}20261122000700-slack/)
     expect((await nereid('status')).out).toMatch(/7 applied, 1 pending/)
     expect((await nereid('migrate')).out).toMatch(/Applied 1 migration/)
   })
@@ -238,6 +236,7 @@ describe('nereid binary', () => {
       'user',
       'key',
       'seed',
+      'chat',
       'doctor',
     ]) {
       expect(stdout).toContain(command)

@@ -1,13 +1,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { AppError } from '../../core/index.ts'
-import { type Database, findWorkspace, listMembers, type MemberSummary } from '../../db/index.ts'
+import type { Database, MemberSummary } from '../../db/index.ts'
 import {
   chooseParser,
   createEmbedder,
   createKnowledgeService,
   type KnowledgeService,
 } from '../../ingest/index.ts'
+import { resolveCommandTarget } from '../command-target.ts'
 import { type CommandEnvironment, ensureMigrated, type Runtime, withRuntime } from '../runtime.ts'
 
 interface Target {
@@ -15,25 +16,15 @@ interface Target {
   user?: string | undefined
 }
 
-/** The workspace and the member the command acts as (default: the first owner). */
+/** The workspace and the member the command acts as (default: the first owner); never a viewer. */
 async function resolveActor(
   database: Database,
   { workspace, user }: Target,
 ): Promise<{ workspaceId: string; member: MemberSummary }> {
-  const found = await database.withSystem((system) => findWorkspace(system, { idOrSlug: workspace }))
-  if (!found)
-    throw new AppError('not_found', { message: `No workspace "${workspace}" (give its id or slug).` })
-  const members = await database.withTenant({ workspaceId: found.id }, (tenant) => listMembers(tenant))
-  const member = user
-    ? members.find((candidate) => candidate.email === user.toLowerCase() || candidate.userId === user)
-    : members.find((candidate) => candidate.role === 'owner')
-  if (!member)
-    throw new AppError('not_found', {
-      message: user ? `${user} is not a member of "${found.name}".` : 'The workspace has no owner.',
-    })
-  if (member.role === 'viewer')
+  const target = await resolveCommandTarget({ database, workspace, user })
+  if (target.member.role === 'viewer')
     throw new AppError('forbidden', { message: 'Viewers cannot add to the knowledge base.' })
-  return { workspaceId: found.id, member }
+  return { workspaceId: target.workspace.id, member: target.member }
 }
 
 /**

@@ -132,6 +132,7 @@ export {
   findWorkspace,
   getCurrentWorkspace,
   listMembers,
+  listWorkspaces,
   type MemberSummary,
   slugify,
   type WorkspaceSummary,

@@ -80,6 +80,25 @@ export async function findWorkspace(
   return workspace ? toSummary(workspace.get()) : undefined
 }
 
+/**
+ * Workspaces in creation order, at most `limit` (system work: lets the CLI pick a default
+ * workspace when only one exists).
+ */
+export async function listWorkspaces(
+  { transaction, models }: SystemTransaction,
+  { limit }: { limit: number },
+): Promise<WorkspaceSummary[]> {
+  const workspaces = await models.Workspace.findAll({
+    order: [
+      ['createdAt', 'ASC'],
+      ['id', 'ASC'],
+    ],
+    limit,
+    transaction,
+  })
+  return workspaces.map((workspace) => toSummary(workspace.get()))
+}
+
 /** The current workspace, as row-level security lets the tenant see it. */
 export async function getCurrentWorkspace({
   transaction,
