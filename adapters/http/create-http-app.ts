@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import express, { type Express } from 'express'
+import express, { type Express, type RequestHandler } from 'express'
 import helmet from 'helmet'
 import { pinoHttp } from 'pino-http'
 import type { ChatService } from '../../assistant/index.ts'
@@ -30,6 +30,8 @@ export interface CreateHttpAppOptions {
   maxUploadBytes: number
   /** The embeddable widget; without it the widget routes answer that it is not enabled. */
   widget?: WidgetHttpOptions | undefined
+  /** Slack's routes (`/slack/events`, `/slack/install`, `/slack/oauth_redirect`; adapters/slack). */
+  slack?: RequestHandler | undefined
 }
 
 /** What the HTTP side of the widget needs (the WebSocket server attaches to the listening server). */
@@ -56,6 +58,7 @@ export function createHttpApp({
   chat,
   maxUploadBytes,
   widget,
+  slack,
 }: CreateHttpAppOptions): Express {
   const app = express()
   app.disable('x-powered-by')
@@ -80,6 +83,8 @@ export function createHttpApp({
       },
     }),
   )
+  // Before the JSON parser: Slack's signature covers the raw body.
+  if (slack) app.use(slack)
   app.use(express.json({ limit: '1mb' }))
   app.use(createHealthRoutes({ database }))
   if (widget) app.use(createWidgetAssetRoutes(widget))
