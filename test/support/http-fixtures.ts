@@ -9,8 +9,15 @@ import {
   type WidgetLimits,
   type WidgetServer,
 } from '../../adapters/index.ts'
+import { type CreateSlackBotOptions, createSlackBot, type SlackBot } from '../../adapters/slack/index.ts'
 import { type ChatModel, type ChatServiceOptions, createChatService } from '../../assistant/index.ts'
-import { type Clock, createInProcessEventBus, createLogger, fixedClock } from '../../core/index.ts'
+import {
+  type Clock,
+  createInProcessEventBus,
+  createLogger,
+  fixedClock,
+  type Logger,
+} from '../../core/index.ts'
 import { addMember, createApiKey, createWorkspace, type Database, type MemberRole } from '../../db/index.ts'
 import { createLexicalEmbedder } from '../../ingest/embedders/lexical-embedder.ts'
 import { createKnowledgeService, type KnowledgeServiceOptions } from '../../ingest/index.ts'
@@ -66,6 +73,7 @@ export function createTestServices({
   chatModel,
   chatOptions = {},
   widget = {},
+  slack,
 }: {
   database: Database
   clock?: Clock
@@ -75,6 +83,12 @@ export function createTestServices({
   chatOptions?: Partial<ChatServiceOptions>
   /** Widget settings: the compiled script, a demo page, socket limits. Tokens use a fixed test secret. */
   widget?: Partial<Omit<WidgetHttpOptions, 'tokens'>> & { limits?: Partial<WidgetLimits> }
+  /** The Slack bot (adapters/slack) on the same app, with these settings; its own logger if given. */
+  slack?:
+    | (Omit<CreateSlackBotOptions, 'database' | 'chat' | 'toolService' | 'bus' | 'clock' | 'logger'> & {
+        logger?: Logger
+      })
+    | undefined
 }) {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
   const bus = createInProcessEventBus()
@@ -101,6 +115,9 @@ export function createTestServices({
   const stopListening = chat.listen()
   const widgetTokens = createWidgetTokens({ secret: Buffer.alloc(32, 7), clock })
   const { limits, ...widgetHttp } = widget
+  const slackBot: SlackBot | undefined = slack
+    ? createSlackBot({ ...slack, logger: slack.logger ?? logger, database, chat, toolService, bus, clock })
+    : undefined
   const app = createHttpApp({
     database,
     logger,
@@ -110,6 +127,7 @@ export function createTestServices({
     chat,
     maxUploadBytes,
     widget: { tokens: widgetTokens, ...widgetHttp },
+    slack: slackBot?.router,
   })
 
   /**
@@ -146,7 +164,7 @@ export function createTestServices({
       },
     }
   }
-  return { app, bus, toolService, knowledge, chat, stopListening, widgetTokens, listen }
+  return { app, bus, toolService, knowledge, chat, stopListening, widgetTokens, listen, slackBot }
 }
 
 /** The express app of `createTestServices`. */
