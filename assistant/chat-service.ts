@@ -748,35 +748,40 @@ export function createChatService({
         const refusals: string[] = []
         for (const response of responses) {
           const actionId = response.approval!.id
+          // Until this request has settled the call itself, this process's bus listener leaves it
+          // alone (otherwise the continuation could go to the bus instead of this response).
+          continuingHere.add(actionId)
           try {
-            // The response is only a reference: it must name a pending action of this conversation
-            // and tool call; the stored action (its input, requester, workspace) is what runs.
-            const action = z.uuid().safeParse(actionId).success
-              ? await database.withTenant(tenantOf(actor), (tenant) =>
-                  findPendingAction(tenant, { id: actionId }),
-                )
-              : undefined
-            if (
-              !action ||
-              action.conversationId !== conversationId ||
-              action.toolCallId !== response.toolCallId
-            ) {
-              throw new AppError('not_found', { message: 'No pending action matches this approval.' })
+            try {
+              // The response is only a reference: it must name a pending action of this
+              // conversation and tool call; the stored action (its input, requester, workspace) is
+              // what runs.
+              const action = z.uuid().safeParse(actionId).success
+                ? await database.withTenant(tenantOf(actor), (tenant) =>
+                    findPendingAction(tenant, { id: actionId }),
+                  )
+                : undefined
+              if (
+                !action ||
+                action.conversationId !== conversationId ||
+                action.toolCallId !== response.toolCallId
+              ) {
+                throw new AppError('not_found', { message: 'No pending action matches this approval.' })
+              }
+              if (response.approval!.approved) await toolService.approve({ actor, actionId })
+              else await toolService.reject({ actor, actionId, reason: response.approval!.reason })
+            } catch (error) {
+              if (!isAppError(error) || error.status >= 500) throw error
+              // Already decided elsewhere: the settle step below still applies its outcome.
+              if (error.code !== 'conflict' && error.code !== 'expired') {
+                refusals.push(error.message)
+                continue
+              }
             }
-            continuingHere.add(actionId)
-            if (response.approval!.approved) await toolService.approve({ actor, actionId })
-            else await toolService.reject({ actor, actionId, reason: response.approval!.reason })
-          } catch (error) {
-            if (!isAppError(error) || error.status >= 500) throw error
-            // Already decided elsewhere: the settle step below still applies its outcome.
-            if (error.code !== 'conflict' && error.code !== 'expired') {
-              refusals.push(error.message)
-              continue
-            }
+            toContinue = (await settleToolCall({ workspaceId: actor.workspaceId, actionId })) ?? toContinue
           } finally {
             continuingHere.delete(actionId)
           }
-          toContinue = (await settleToolCall({ workspaceId: actor.workspaceId, actionId })) ?? toContinue
         }
         if (refusals.length > 0 && !toContinue)
           throw new AppError('forbidden', { message: refusals.join(' ') })

@@ -18,7 +18,7 @@ start_once() {
   # forward it), just as Ctrl-C reaches the whole foreground group in a terminal.
   OPENAI_API_KEY= OPENAI_BASE_URL= NEREID_DATA_DIR="$data_dir" PORT="$port" NEREID_EMBEDDED_PG_PORT="$pg_port" LOG_LEVEL=warn setsid npm start --silent >"$log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 600); do
+  for _ in $(seq 1 1800); do
     if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
       local ready=$(date +%s%N)
       echo "$1 start: ready in $(( (ready - started) / 1000000 )) ms" >&2
@@ -27,7 +27,7 @@ start_once() {
     if ! kill -0 "$pid" 2>/dev/null; then cat "$log" >&2; echo "npm start exited early" >&2; exit 1; fi
     sleep 0.1
   done
-  cat "$log" >&2; echo "not ready within 60 s" >&2; exit 1
+  cat "$log" >&2; echo "not ready within 180 s" >&2; exit 1
 }
 
 stop_once() {
@@ -58,6 +58,19 @@ answer=$(curl -fsS -N -H "Authorization: Bearer $key" -H "X-Nereid-User: $user" 
 echo "$answer" | grep -q 'No language model is configured' || { echo "$answer" >&2; echo "chat did not answer in search mode" >&2; exit 1; }
 echo "$answer" | grep -q '"type":"finish"' || { echo "$answer" >&2; echo "chat stream did not finish" >&2; exit 1; }
 echo "chat answered in search mode" >&2
+# The demo page embeds the widget; its token opens the widget's WebSocket.
+curl -fsS "http://127.0.0.1:$port/" | grep -q 'src="/widget.js"' || { echo "no demo page at /" >&2; exit 1; }
+widget_js=$(curl -fsS "http://127.0.0.1:$port/widget.js")
+case "$widget_js" in *Nereid*) ;; *) echo "/widget.js is missing" >&2; exit 1 ;; esac
+token=$(curl -fsS -X POST "http://127.0.0.1:$port/demo/widget-token" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))')
+node -e '
+  const { WebSocket } = require("ws")
+  const socket = new WebSocket(`ws://127.0.0.1:${process.argv[1]}/v1/ws?token=${encodeURIComponent(process.argv[2])}`, { origin: `http://127.0.0.1:${process.argv[1]}` })
+  const timer = setTimeout(() => { console.error("no ready message on the widget socket"); process.exit(1) }, 10000)
+  socket.on("message", (data) => { if (JSON.parse(String(data)).type === "ready") { clearTimeout(timer); socket.close(); process.exit(0) } })
+  socket.on("error", (error) => { console.error(error.message); process.exit(1) })
+' "$port" "$token"
+echo "demo page, widget.js and the widget socket work" >&2
 stop_once
 start_once warm
 sleep 0.5

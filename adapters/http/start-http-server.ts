@@ -1,3 +1,4 @@
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Express } from 'express'
 import { AppError } from '../../core/index.ts'
@@ -5,6 +6,8 @@ import { AppError } from '../../core/index.ts'
 export interface RunningHttpServer {
   url: string
   port: number
+  /** The node server, for what shares its port (the widget's WebSocket upgrade). */
+  server: Server
   close(): Promise<void>
 }
 
@@ -37,6 +40,7 @@ export async function startHttpServer({
       resolve({
         url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`,
         port: address.port,
+        server,
         close: () =>
           new Promise((done) => {
             server.close(() => done())

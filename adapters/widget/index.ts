@@ -1,3 +1,5 @@
+export { buildWidgetScript } from './build-widget.ts'
+export { type DemoPageOptions, demoPageHtml } from './demo-page.ts'
 export { isAllowedWidgetOrigin } from './widget-origins.ts'
 export * from './widget-protocol.ts'
 export {

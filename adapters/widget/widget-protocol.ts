@@ -8,7 +8,10 @@ import { z } from 'zod'
  *   - `approve`   { id?, actionId }                     approve a pending action (as the member)
  *   - `reject`    { id?, actionId, reason? }            reject it
  *   - `subscribe` { id?, chatId? }                      resend the state of a conversation (after a
- *                                                       reconnect) and follow it; no chatId: the list
+ *                                                       reconnect) and follow it; no chatId: the list.
+ *                                                       Replies in this order: `conversation`, the
+ *                                                       chunks so far of an answer still streaming
+ *                                                       (from its `start`), then live chunks and `ack`
  *   - `ping`      { id? }                               application heartbeat; answered with `pong`
  *
  * Server -> client:

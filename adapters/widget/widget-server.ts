@@ -399,7 +399,6 @@ export function attachWidgetServer({
       userId: connection.userId,
       chatId,
     })
-    connection.following.set(conversationId, chatId)
     const messages = await database.withTenant(
       { workspaceId: connection.workspaceId, userId: connection.userId },
       async (tenant) =>
@@ -424,6 +423,9 @@ export function attachWidgetServer({
     if (flight && !flight.overflowed) {
       for (const chunk of flight.chunks) send(connection, { ...chunk, chatId } as ServerMessage)
     }
+    // Follow only now, in the same tick as the replay: live chunks then continue exactly where the
+    // replay ended, with no chunk sent twice (the order clients rely on: conversation, replay, ack).
+    connection.following.set(conversationId, chatId)
   }
 
   async function runTurn(connection: Connection, message: Extract<ClientMessage, { type: 'chat' }>) {

@@ -1,4 +1,15 @@
-import { createHttpApp, type RunningHttpServer, startHttpServer } from '../../adapters/index.ts'
+import {
+  attachWidgetServer,
+  buildWidgetScript,
+  createHttpApp,
+  createWidgetTokens,
+  demoPageHtml,
+  type RunningHttpServer,
+  resolveWidgetSecret,
+  startHttpServer,
+  type WidgetServer,
+} from '../../adapters/index.ts'
+import { findMember } from '../../db/index.ts'
 import { ensureDemoWorkspace } from '../demo-workspace.ts'
 import {
   type CommandEnvironment,
@@ -33,12 +44,26 @@ export async function serve(
   const { config, database, logger } = runtime
   let server: RunningHttpServer | undefined
   let services: Services | undefined
+  let widgetServer: WidgetServer | undefined
   try {
     await ensureMigrated({ database, allowMigrate: options.migrate, output })
     const demo = options.demo
       ? await ensureDemoWorkspace({ database, clock, dataDir: config.dataDir })
       : undefined
     services = await createServices({ database, config, logger, clock })
+    const widgetSecret = resolveWidgetSecret({
+      encryptionKey: config.encryptionKey,
+      embeddedDataDir: database.mode === 'embedded' ? config.dataDir : undefined,
+    })
+    const widgetTokens = widgetSecret ? createWidgetTokens({ secret: widgetSecret, clock }) : undefined
+    if (!widgetTokens) {
+      logger.warn('the widget is disabled: set ENCRYPTION_KEY so every process signs widget tokens alike')
+    }
+    const demoOwner = demo
+      ? await database.withTenant({ workspaceId: demo.workspaceId }, (tenant) =>
+          findMember(tenant, { idOrEmail: demo.ownerEmail }),
+        )
+      : undefined
     const app = createHttpApp({
       database,
       logger,
@@ -47,8 +72,35 @@ export async function serve(
       knowledge: services.knowledge,
       chat: services.chat,
       maxUploadBytes: config.knowledge.maxUploadBytes,
+      widget: {
+        tokens: widgetTokens,
+        publicOrigin: config.publicUrl,
+        script: buildWidgetScript,
+        // The demo page signs its visitor in as the demo owner: only with `serve --demo` (npm start),
+        // whose workspace holds generated data, never with a real workspace.
+        demo:
+          demo && demoOwner && widgetTokens
+            ? {
+                page: () => demoPageHtml({ workspaceName: demo.workspaceName }),
+                issueToken: async () =>
+                  widgetTokens.issue({ workspaceId: demo.workspaceId, userId: demoOwner.userId }),
+              }
+            : undefined,
+      },
     })
     server = await startHttpServer({ app, host: config.host, port: options.port ?? config.port })
+    if (widgetTokens) {
+      widgetServer = attachWidgetServer({
+        server: server.server,
+        database,
+        chat: services.chat,
+        toolService: services.toolService,
+        bus: services.bus,
+        tokens: widgetTokens,
+        logger,
+        publicOrigin: config.publicUrl,
+      })
+    }
     const seconds = ((performance.now() - startedAt) / 1000).toFixed(1)
     output.log('')
     output.log(`Nereid is ready at ${server.url} (started in ${seconds} s)`)
@@ -61,12 +113,14 @@ export async function serve(
     if (demo) {
       output.log(`  demo workspace: ${demo.workspaceName}${demo.created ? ' (just created)' : ''}`)
       output.log(`  demo API key:   ${demo.apiKey}`)
+      if (widgetTokens) output.log(`  chat widget:    open ${server.url}/ in a browser`)
       output.log(
         `  try: curl -H "Authorization: Bearer ${demo.apiKey}" -H "X-Nereid-User: ${demo.ownerEmail}" ${server.url}/v1/deals`,
       )
     }
     output.log('')
   } catch (error) {
+    await widgetServer?.close()
     await server?.close()
     await services?.close()
     await runtime.close()
@@ -74,9 +128,11 @@ export async function serve(
   }
   const runningServer = server
   const runningServices = services
+  const runningWidgetServer = widgetServer
   return {
     url: runningServer.url,
     async stop() {
+      await runningWidgetServer?.close()
       await runningServer.close()
       await runningServices.close()
       await runtime.close()
