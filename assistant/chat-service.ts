@@ -818,7 +818,16 @@ export function createChatService({
           id: conversationId,
           actor,
           create: true,
-          title: text.replace(/\s+/g, ' ').slice(0, 80),
+          // The first text part titles it (an adapter may add context in later parts, e.g. a Slack thread).
+          title:
+            (
+              incoming.parts.find(
+                (part) => part.type === 'text' && typeof part.text === 'string' && part.text.trim(),
+              )?.text as string | undefined
+            )
+              ?.trim()
+              .replace(/\s+/g, ' ')
+              .slice(0, 80) ?? '',
         })
         await appendMessage(tenant, {
           conversationId: found.id,
