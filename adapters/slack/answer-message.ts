@@ -10,7 +10,7 @@ import type { SlackBotContext } from './slack-bot-context.ts'
 import { describeUnknownSpeaker } from './slack-identity.ts'
 import { createReplyPart, type ReplyPart, type ReplyTarget } from './slack-reply.ts'
 import { slackTextToPlain } from './slack-text.ts'
-import { loadThreadContext, tsAfter, withThreadContext } from './thread-context.ts'
+import { loadThreadContext, questionParts, tsAfter } from './thread-context.ts'
 
 /** A message someone wrote to the bot (a mention, a direct message, a thread follow-up). */
 export interface IncomingSlackMessage {
@@ -78,6 +78,7 @@ export async function answerMessage(
       slackUserId,
       text,
       ephemeral: !isDirect,
+      teamId,
     })
 
   const speaker = await context.identity.identify({ client, teamId, slackUserId })
@@ -142,7 +143,7 @@ export async function answerMessage(
           chatId,
           message: {
             role: 'user',
-            parts: [{ type: 'text', text: withThreadContext({ question, context: threadContext }) }],
+            parts: questionParts({ question, context: threadContext }),
           },
         })
       } catch (error) {
@@ -277,6 +278,7 @@ export async function postNotice(
     slackUserId,
     text,
     ephemeral,
+    teamId,
   }: {
     client: WebClient
     channelId: string
@@ -284,6 +286,8 @@ export async function postNotice(
     slackUserId: string
     text: string
     ephemeral: boolean
+    /** The team whose token `client` uses (a revoked token is then retired). */
+    teamId?: string | undefined
   },
 ): Promise<void> {
   try {
@@ -302,9 +306,12 @@ export async function postNotice(
       })
     }
   } catch (error) {
+    const failure = classifySlackError(error)
     context.logger.warn(
-      { component: 'slack', channel: channelId, code: classifySlackError(error).code },
+      { component: 'slack', channel: channelId, code: failure.code },
       'could not post a notice',
     )
+    if (failure.kind === 'auth_revoked' && teamId)
+      await context.credentials.revoke({ teamId }).catch(() => undefined)
   }
 }

@@ -69,6 +69,7 @@ async function decide(
       slackUserId,
       text,
       ephemeral: !channelId.startsWith('D'),
+      teamId,
     })
   }
   const speaker = await context.identity.identify({ client, teamId, slackUserId })

@@ -148,7 +148,13 @@ export function createSlackBot({
     clock,
   })
   const directory = createSlackUserDirectory({ clock })
-  const identity = createSlackIdentity({ database, directory, clock, logger })
+  const identity = createSlackIdentity({
+    database,
+    directory,
+    clock,
+    logger,
+    onRevoked: (teamId) => credentials.revoke({ teamId }).catch(() => undefined),
+  })
   const dedupe = createDeliveryDedupe({ database, clock, logger })
   const cards = createApprovalCards({ database, clients, credentials, logger })
   const context: SlackBotContext = {

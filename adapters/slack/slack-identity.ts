@@ -51,6 +51,7 @@ export function createSlackIdentity({
   logger,
   teamCacheTtlMs = 30_000,
   recheckAfterMs = 24 * 3600 * 1000,
+  onRevoked,
 }: {
   database: Database
   directory: SlackUserDirectory
@@ -58,6 +59,8 @@ export function createSlackIdentity({
   logger: Logger
   teamCacheTtlMs?: number
   recheckAfterMs?: number
+  /** Told when Slack says the team's token was revoked. */
+  onRevoked?: ((teamId: string) => Promise<void>) | undefined
 }) {
   const teams = new Map<string, { link: SlackTeamLink | undefined; until: number }>()
 
@@ -104,6 +107,7 @@ export function createSlackIdentity({
     } catch (error) {
       const failure = classifySlackError(error)
       logger.warn({ component: 'slack', teamId, slackUserId, code: failure.code }, 'users.info failed')
+      if (failure.kind === 'auth_revoked') await onRevoked?.(teamId)
       // A member matched before keeps access while Slack cannot be asked; nobody new gets in.
       if (known) return speaker(known)
       return { kind: 'unmatched', link, reason: 'lookup_failed' }

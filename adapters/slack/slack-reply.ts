@@ -115,13 +115,26 @@ export function createReplyPart({
     return chain
   }
 
+  // One interim flush at a time: text arriving meanwhile waits for the next one, an interval later.
+  let flushPending = false
+  let dirty = false
+  let settled = false
   const schedule = () => {
-    if (timer || dead) return
+    if (flushPending || dead || settled) return
+    flushPending = true
     const interval = mode === 'stream' ? timing.appendIntervalMs : timing.updateIntervalMs
     const wait = Math.max(0, lastFlushAt + interval - performance.now())
     timer = setTimeout(() => {
       timer = undefined
-      void run(() => flush({ final: false }))
+      void run(async () => {
+        dirty = false
+        try {
+          await flush({ final: false })
+        } finally {
+          flushPending = false
+          if (dirty) schedule()
+        }
+      })
     }, wait)
   }
 
@@ -132,10 +145,14 @@ export function createReplyPart({
     final: boolean
     blocks?: KnownBlock[] | undefined
   }): Promise<void> {
-    lastFlushAt = performance.now()
     if (dead) return
-    if (mode === 'stream') await flushStream({ final, blocks })
-    else await flushUpdate({ final, blocks })
+    try {
+      if (mode === 'stream') await flushStream({ final, blocks })
+      else await flushUpdate({ final, blocks })
+    } finally {
+      // Measured from the end of a flush, so Slack sees at most one update per interval.
+      lastFlushAt = performance.now()
+    }
   }
 
   async function sendToStream(piece: string): Promise<void> {
@@ -294,12 +311,14 @@ export function createReplyPart({
     append(markdown) {
       if (!markdown || dead) return
       text += markdown
+      dirty = true
       schedule()
     },
     get text() {
       return text
     },
     async settle({ blocks } = {}) {
+      settled = true
       if (timer) clearTimeout(timer)
       timer = undefined
       await run(() => flush({ final: true, blocks }))
