@@ -17,6 +17,12 @@ import {
 } from './commands/knowledge-commands.ts'
 import { migrate, migrationStatus, rollback } from './commands/migration-commands.ts'
 import { type RunningService, serve } from './commands/serve-command.ts'
+import {
+  linkSlackTeamCommand,
+  listSlackCommand,
+  slackInstallUrlCommand,
+  unlinkSlackTeamCommand,
+} from './commands/slack-commands.ts'
 import type { CommandEnvironment } from './runtime.ts'
 
 function integer(value: string): number {
@@ -170,6 +176,32 @@ export function createProgram(commandEnvironment: CommandEnvironment, hooks: Pro
         if (exitCode !== 0) hooks.onExitCode?.(exitCode)
       },
     )
+
+  const slack = program.command('slack').description('connect Slack workspaces (teams) to Nereid workspaces')
+  slack
+    .command('link')
+    .description('link a Slack team to a workspace (its members are matched by email)')
+    .requiredOption('--team <team-id>', 'the Slack team id, e.g. T0123ABCD')
+    .requiredOption('--workspace <id-or-slug>', 'the workspace')
+    .option('--move', 'move a team that is linked to another workspace', false)
+    .action((options: { team: string; workspace: string; move: boolean }) =>
+      linkSlackTeamCommand(commandEnvironment, options),
+    )
+  slack
+    .command('unlink')
+    .requiredOption('--team <team-id>', 'the Slack team id')
+    .action((options: { team: string }) => unlinkSlackTeamCommand(commandEnvironment, options))
+  slack
+    .command('list')
+    .description('linked teams and OAuth installations')
+    .action(() => listSlackCommand(commandEnvironment))
+  slack
+    .command('install-url')
+    .description('a signed /slack/install link that links the installing team to a workspace')
+    .requiredOption('--workspace <id-or-slug>', 'the workspace')
+    .action(async (options: { workspace: string }) => {
+      await slackInstallUrlCommand(commandEnvironment, options)
+    })
 
   program
     .command('doctor')
