@@ -1,2 +1,3 @@
 export * from './http/index.ts'
+export * from './slack/index.ts'
 export * from './widget/index.ts'

@@ -75,7 +75,7 @@ export interface SlackBot {
   router: Router
   /** Signed install links (OAuth mode with ENCRYPTION_KEY). */
   installLinks: InstallLinkTokens | undefined
-  /** Connects Socket Mode, checks a single-workspace token. */
+  /** Connects Socket Mode; checks a single-workspace token in the background. */
   start(): Promise<void>
   /** Disconnects and stops listening to the bus and the assistant. */
   stop(): Promise<void>
@@ -248,8 +248,20 @@ export function createSlackBot({
     router,
     installLinks,
     async start() {
-      if (settings.botToken) await credentials.singleIdentity()
-      if (!httpReceiver) await app.start()
+      // Checks SLACK_BOT_TOKEN in the background (a bad one is logged); never delays the start.
+      if (settings.botToken) void credentials.singleIdentity()
+      if (!httpReceiver) {
+        // Connects in the background; a connection that cannot be opened is logged and the rest of
+        // Nereid keeps serving.
+        void app.start().then(
+          () => logger.info({ component: 'slack' }, 'Slack Socket Mode connected'),
+          (error: unknown) =>
+            logger.error(
+              { err: error, component: 'slack' },
+              'Slack Socket Mode could not connect (check SLACK_APP_TOKEN)',
+            ),
+        )
+      }
     },
     async stop() {
       stopListening()

@@ -2,10 +2,13 @@ import {
   attachWidgetServer,
   buildWidgetScript,
   createHttpApp,
+  createSlackBot,
   createWidgetTokens,
   demoPageHtml,
   type RunningHttpServer,
   resolveWidgetSecret,
+  type SlackBot,
+  slackSettingsFromConfig,
   startHttpServer,
   type WidgetServer,
 } from '../../adapters/index.ts'
@@ -45,6 +48,7 @@ export async function serve(
   let server: RunningHttpServer | undefined
   let services: Services | undefined
   let widgetServer: WidgetServer | undefined
+  let slackBot: SlackBot | undefined
   try {
     await ensureMigrated({ database, allowMigrate: options.migrate, output })
     const demo = options.demo
@@ -64,6 +68,19 @@ export async function serve(
           findMember(tenant, { idOrEmail: demo.ownerEmail }),
         )
       : undefined
+    // The Slack bot when SLACK_* is configured (adapters/slack; README "Slack").
+    const slackSettings = slackSettingsFromConfig(config)
+    slackBot = slackSettings
+      ? createSlackBot({
+          settings: slackSettings,
+          database,
+          chat: services.chat,
+          toolService: services.toolService,
+          bus: services.bus,
+          logger,
+          clock,
+        })
+      : undefined
     const app = createHttpApp({
       database,
       logger,
@@ -72,6 +89,7 @@ export async function serve(
       knowledge: services.knowledge,
       chat: services.chat,
       maxUploadBytes: config.knowledge.maxUploadBytes,
+      slack: slackBot?.router,
       widget: {
         tokens: widgetTokens,
         publicOrigin: config.publicUrl,
@@ -89,6 +107,7 @@ export async function serve(
       },
     })
     server = await startHttpServer({ app, host: config.host, port: options.port ?? config.port })
+    await slackBot?.start()
     if (widgetTokens) {
       widgetServer = attachWidgetServer({
         server: server.server,
@@ -110,6 +129,9 @@ export async function serve(
     } else {
       output.log('  database: PostgreSQL (DATABASE_URL)')
     }
+    if (slackBot) {
+      output.log(`  slack:    ${slackBot.mode === 'socket' ? 'Socket Mode' : `${server.url}/slack/events`}`)
+    }
     if (demo) {
       output.log(`  demo workspace: ${demo.workspaceName}${demo.created ? ' (just created)' : ''}`)
       output.log(`  demo API key:   ${demo.apiKey}`)
@@ -120,6 +142,7 @@ export async function serve(
     }
     output.log('')
   } catch (error) {
+    await slackBot?.stop()
     await widgetServer?.close()
     await server?.close()
     await services?.close()
@@ -129,9 +152,11 @@ export async function serve(
   const runningServer = server
   const runningServices = services
   const runningWidgetServer = widgetServer
+  const runningSlackBot = slackBot
   return {
     url: runningServer.url,
     async stop() {
+      await runningSlackBot?.stop()
       await runningWidgetServer?.close()
       await runningServer.close()
       await runningServices.close()
