@@ -1,0 +1,180 @@
+/**
+ * Slack bench (issue 7): how fast `POST /slack/events` acknowledges, with 50 events arriving at
+ * once (BENCH_SLACK_CONCURRENCY), over BENCH_SLACK_ROUNDS rounds (default 10).
+ *
+ * Each event is a real, signed `app_mention` from a linked team and a matched member, and each is
+ * really answered after the acknowledgement: member lookup, the assistant turn against a local
+ * OpenAI-compatible model, the answer streamed to a local Slack Web API stand-in. So the
+ * acknowledgements of a round compete with the work of the events acknowledged just before them,
+ * as they would in production. A round waits for all its answers before the next one starts.
+ *
+ * Floor: the same number of concurrent `GET /healthz` requests on the same HTTP server (express,
+ * helmet and the request log, nothing else). Also reported: event -> answer complete in Slack.
+ *
+ * Target: acknowledgement p99 < 100 ms (Slack allows 3 s).
+ */
+import { createChatModel } from '../assistant/index.ts'
+import { createLogger, systemClock } from '../core/index.ts'
+import { type Database, linkSlackTeam } from '../db/index.ts'
+import { createTestServices, createTestWorkspace } from '../test/support/http-fixtures.ts'
+import { startScriptedLlmServer } from '../test/support/scripted-llm-server.ts'
+import { createSlackRequests } from '../test/support/slack-requests.ts'
+import { startSlackStandIn } from '../test/support/slack-stand-in.ts'
+
+const targetP99Ms = 100
+
+/** One printed result line. */
+export type SlackBenchRow = Record<string, string | number | boolean>
+
+export interface SlackBenchOptions {
+  database: Database
+  mode: string
+  log: (line: string) => void
+}
+
+const percentile = (values: number[], fraction: number) => {
+  const sorted = [...values].sort((left, right) => left - right)
+  return sorted.length
+    ? sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!
+    : Number.NaN
+}
+const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits
+
+/** Runs the Slack acknowledgement bench and returns its rows. */
+export async function runSlackBench({ database, mode, log }: SlackBenchOptions): Promise<SlackBenchRow[]> {
+  const concurrency = Number(process.env.BENCH_SLACK_CONCURRENCY ?? 50)
+  const rounds = Number(process.env.BENCH_SLACK_ROUNDS ?? 10)
+  const signingSecret = 'bench-signing-secret'
+  const team = {
+    id: `TBENCH${Date.now().toString(36).toUpperCase()}`,
+    name: 'Bench Slack',
+    botToken: 'xoxb-bench',
+    botUserId: 'UBOTBENCH',
+    botId: 'BBENCH',
+    streaming: true,
+  }
+  const llm = await startScriptedLlmServer()
+  llm.setDefault({ text: 'Three deals need attention this week: Acme, Initech and Umbrella.' })
+  const slack = await startSlackStandIn()
+  slack.addTeam(team)
+  const workspace = await createTestWorkspace({ database, slug: `slack-bench-${Date.now().toString(36)}` })
+  await database.withSystem((system) => linkSlackTeam(system, { teamId: team.id, workspaceId: workspace.id }))
+  const slackUsers = Object.entries(workspace.members).map(([role, member]) => {
+    const id = `UBENCH${role.toUpperCase()}`
+    slack.addUser({ id, teamId: team.id, name: `${role} bench`, email: member.email })
+    return id
+  })
+  const services = createTestServices({
+    database,
+    clock: systemClock,
+    chatModel: createChatModel({
+      config: { openai: { apiKey: 'bench', baseUrl: llm.url, chatModel: 'bench', embeddingModel: 'unused' } },
+    }),
+    chatOptions: { maxRetries: 0 },
+    slack: {
+      settings: { signingSecret, botToken: team.botToken, apiUrl: slack.apiUrl, streaming: true },
+      logger: createLogger({ level: 'silent' }),
+    },
+  })
+  const served = await services.listen()
+  const requests = createSlackRequests({ baseUrl: served.url, signingSecret })
+  let sequence = 0
+  const answered = () => slack.callsTo('chat.stopStream').length
+
+  /** Sends `count` mentions at once; resolves with each acknowledgement's latency and status. */
+  async function burst(count: number) {
+    const sent = Array.from({ length: count }, () => {
+      sequence += 1
+      const user = slackUsers[sequence % slackUsers.length]!
+      const channel = `CBENCH${sequence % 7}`
+      const text = `<@${team.botUserId}> which deals need attention? (${sequence})`
+      const ts = slack.userMessage({ channel, user, text })
+      return { user, channel, text, ts }
+    })
+    return Promise.all(
+      sent.map(async ({ user, channel, text, ts }) => {
+        const started = performance.now()
+        const { response } = await requests.event({
+          teamId: team.id,
+          event: { type: 'app_mention', user, text, ts, channel, event_ts: ts },
+        })
+        const milliseconds = performance.now() - started
+        await response.arrayBuffer()
+        return { milliseconds, status: response.status, at: performance.now() }
+      }),
+    )
+  }
+
+  async function healthBurst(count: number) {
+    return Promise.all(
+      Array.from({ length: count }, async () => {
+        const started = performance.now()
+        const response = await fetch(`${served.url}/healthz`)
+        const milliseconds = performance.now() - started
+        await response.arrayBuffer()
+        return milliseconds
+      }),
+    )
+  }
+
+  const waitForAnswers = async (expected: number, timeoutMs = 120_000) => {
+    const deadline = Date.now() + timeoutMs
+    while (answered() < expected && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+
+  const rows: SlackBenchRow[] = []
+  try {
+    // Warm-up: JIT, connection pools, the member matches (users.info) and the token cache.
+    await healthBurst(concurrency)
+    await burst(10)
+    await waitForAnswers(10)
+    const acks: number[] = []
+    const floor: number[] = []
+    const completions: number[] = []
+    let errors = 0
+    let expected = answered()
+    for (let index = 0; index < rounds; index += 1) {
+      floor.push(...(await healthBurst(concurrency)))
+      const before = slack.callsTo('chat.stopStream').length
+      const started = performance.now()
+      const results = await burst(concurrency)
+      acks.push(...results.map((result) => result.milliseconds))
+      errors += results.filter((result) => result.status !== 200).length
+      expected += concurrency
+      await waitForAnswers(expected)
+      const stops = slack.callsTo('chat.stopStream').slice(before)
+      completions.push(...stops.map((call) => call.at - (performance.timeOrigin + started)))
+    }
+    const unanswered = expected - answered()
+    const p50 = percentile(acks, 0.5)
+    const p99 = percentile(acks, 0.99)
+    log(
+      `slack: ${acks.length} signed events, ${concurrency} at once x ${rounds} rounds: acknowledgement p50 ${round(p50)} ms, p99 ${round(p99)} ms (target < ${targetP99Ms}); floor GET /healthz x ${concurrency} at once p50 ${round(percentile(floor, 0.5))} ms, p99 ${round(percentile(floor, 0.99))} ms; event -> answer complete in Slack p50 ${round(percentile(completions, 0.5))} ms, p99 ${round(percentile(completions, 0.99))} ms; ${errors} errors, ${unanswered} unanswered`,
+    )
+    rows.push({
+      bench: `slack acknowledgement (${concurrency} concurrent events)`,
+      database: mode,
+      events: acks.length,
+      concurrency,
+      p50_ms: round(p50),
+      p99_ms: round(p99),
+      floor: `GET /healthz, ${concurrency} concurrent`,
+      floor_p50_ms: round(percentile(floor, 0.5)),
+      floor_p99_ms: round(percentile(floor, 0.99)),
+      answer_complete_p50_ms: round(percentile(completions, 0.5)),
+      answer_complete_p99_ms: round(percentile(completions, 0.99)),
+      errors,
+      unanswered,
+      target_p99_ms: targetP99Ms,
+      meets_target: p99 < targetP99Ms && errors === 0,
+    })
+  } finally {
+    await services.slackBot?.stop()
+    services.stopListening()
+    await served.close()
+    await llm.close()
+    await slack.close()
+  }
+  return rows
+}
