@@ -18,3 +18,4 @@ export {
 export { type Citation, type CitationRegistry, createCitationRegistry, sourceChunkFor } from './citations.ts'
 export { buildInstructions, formatToday } from './instructions.ts'
 export { createSearchKnowledgeTool } from './search-knowledge-tool.ts'
+export * from './insights/index.ts'

@@ -22,6 +22,8 @@ export {
 export type { Models } from './models/index.ts'
 export { createPostgresEventBus } from './postgres-event-bus.ts'
 export * from './queries/index.ts'
+export * from './queries/insights.ts'
+export * from './queries/notifications.ts'
 export {
   appRole,
   currentWorkspaceSql,

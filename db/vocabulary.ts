@@ -88,3 +88,12 @@ export const slackCardStatuses = [
   'cancelled',
 ] as const
 export type SlackCardStatus = (typeof slackCardStatuses)[number]
+
+/** Proactive insights (assistant/insights): how urgent, and where each one stands. */
+export const insightSeverities = ['info', 'warning', 'critical'] as const
+export type InsightSeverity = (typeof insightSeverities)[number]
+export const insightStatuses = ['open', 'dismissed', 'snoozed', 'accepted', 'resolved'] as const
+export type InsightStatus = (typeof insightStatuses)[number]
+/** Where a notification may be pushed beyond the in-app list. */
+export const notificationChannels = ['widget', 'slack'] as const
+export type NotificationChannel = (typeof notificationChannels)[number]

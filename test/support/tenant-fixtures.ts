@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { QueryTypes } from 'sequelize'
 import type { SystemTransaction } from '../../db/index.ts'
 
@@ -305,6 +305,30 @@ export const tenantRowFactories: Record<string, RowFactory> = {
     channel_id: `C${unique().toUpperCase()}`,
     message_ts: '1700000000.000200',
   }),
+  proactive_insights: async ({ workspace, unique }) => ({
+    type: 'stale_deal',
+    severity: 'warning',
+    title: `Deal went quiet ${unique()}`,
+    body: 'No activity for 20 days.',
+    entities: [],
+    user_id: workspace.ownerUserId,
+    dedupe_key: `stale-deal:${unique()}`,
+    first_detected_at: new Date(),
+    last_detected_at: new Date(),
+    last_run_id: randomUUID(),
+  }),
+  notifications: async ({ workspace, parent }) => ({
+    user_id: workspace.ownerUserId,
+    kind: 'insight',
+    title: 'Deal went quiet',
+    insight_id: await parent('proactive_insights'),
+  }),
+  notification_preferences: async ({ system, workspace }) => {
+    // One row per member: a fresh member for every row.
+    const userId = await createUser(system, { label: `prefs-${workspace.slug}` })
+    await addMembership(system, { workspaceId: workspace.id, userId, role: 'member' })
+    return { user_id: userId, digest_only: true }
+  },
 }
 
 /** The values of one new valid row of `table` in `workspace`, including `workspace_id`. */
