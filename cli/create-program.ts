@@ -9,6 +9,7 @@ import {
 } from './commands/admin-commands.ts'
 import { chatCommand } from './commands/chat-command.ts'
 import { doctor } from './commands/doctor-command.ts'
+import { listInsightsCommand, runDigestCommand, runInsightsCommand } from './commands/insight-commands.ts'
 import {
   ingestCommand,
   listKnowledgeCommand,
@@ -134,6 +135,30 @@ export function createProgram(commandEnvironment: CommandEnvironment, hooks: Pro
       const { failed } = await ingestCommand(commandEnvironment, { sources, ...options })
       if (failed > 0) hooks.onExitCode?.(4)
     })
+
+  const insights = program.command('insights').description('proactive insights')
+  insights
+    .command('run')
+    .description('run the insight detectors now (every workspace unless --workspace)')
+    .option('--workspace <id-or-slug>', 'only this workspace')
+    .action(async (options: { workspace?: string }) => {
+      const { failed } = await runInsightsCommand(commandEnvironment, options)
+      if (failed > 0) hooks.onExitCode?.(4)
+    })
+  insights
+    .command('digest')
+    .description("send today's digest now (once per member and day)")
+    .requiredOption('--workspace <id-or-slug>', 'the workspace')
+    .action((options: { workspace: string }) => runDigestCommand(commandEnvironment, options))
+  insights
+    .command('list')
+    .description("a member's insights")
+    .requiredOption('--workspace <id-or-slug>', 'the workspace')
+    .option('--user <email-or-id>', 'the member (default: the owner)')
+    .option('--status <status>', 'open, dismissed, snoozed, accepted or resolved')
+    .action((options: { workspace: string; user?: string; status?: string }) =>
+      listInsightsCommand(commandEnvironment, options),
+    )
 
   const knowledge = program.command('knowledge').description('the knowledge base')
   knowledge

@@ -1,4 +1,12 @@
-import { type ChatService, createChatModel, createChatService } from '../assistant/index.ts'
+import {
+  type ChatService,
+  createChatModel,
+  createChatService,
+  createInsightScheduler,
+  createInsightService,
+  type InsightScheduler,
+  type InsightService,
+} from '../assistant/index.ts'
 import {
   AppError,
   type Clock,
@@ -120,6 +128,7 @@ export interface Services {
   toolService: ToolService
   knowledge: KnowledgeService
   chat: ChatService
+  insights: InsightService
   close(): Promise<void>
 }
 
@@ -155,6 +164,7 @@ export async function createServices({
       : createInProcessEventBus()
   const toolService = createToolService({ database, tools: allTools, clock, bus, logger })
   let queue: IngestQueue | undefined
+  let insightScheduler: InsightScheduler | undefined
   try {
     queue = await createIngestQueue({
       url: database.url,
@@ -186,19 +196,35 @@ export async function createServices({
     })
     // Decisions taken on any channel continue their conversations.
     const stopListening = listen ? chat.listen() : () => {}
+    // Proactive insights: hourly runs and the daily digest per workspace on pg-boss (worker processes).
+    const insights = createInsightService({ database, toolService, clock, bus, logger })
+    const stopInsightListener = listen ? insights.listen() : () => {}
+    if (worker) {
+      insightScheduler = await createInsightScheduler({
+        url: database.url,
+        database,
+        service: insights,
+        logger,
+      })
+    }
     const startedQueue = queue
+    const startedScheduler = insightScheduler
     return {
       bus,
       toolService,
       knowledge,
       chat,
+      insights,
       async close() {
         stopListening()
+        stopInsightListener()
+        await startedScheduler?.stop()
         await startedQueue.stop()
         await bus.close()
       },
     }
   } catch (error) {
+    await insightScheduler?.stop().catch(() => undefined)
     await queue?.stop().catch(() => undefined)
     await bus.close()
     throw error

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import express, { type Express, type RequestHandler } from 'express'
 import helmet from 'helmet'
 import { pinoHttp } from 'pino-http'
-import type { ChatService } from '../../assistant/index.ts'
+import type { ChatService, InsightService } from '../../assistant/index.ts'
 import type { Clock, Logger } from '../../core/index.ts'
 import type { Database } from '../../db/index.ts'
 import type { KnowledgeService } from '../../ingest/index.ts'
@@ -12,6 +12,7 @@ import { authenticateApiKey } from './authenticate.ts'
 import { errorHandler, notFoundHandler } from './error-handler.ts'
 import { createChatRoutes } from './routes/chat-routes.ts'
 import { createHealthRoutes } from './routes/health-routes.ts'
+import { createInsightRoutes } from './routes/insight-routes.ts'
 import { createKnowledgeRoutes } from './routes/knowledge-routes.ts'
 import { createRecordRoutes } from './routes/record-routes.ts'
 import { createToolRoutes } from './routes/tool-routes.ts'
@@ -32,6 +33,8 @@ export interface CreateHttpAppOptions {
   widget?: WidgetHttpOptions | undefined
   /** Slack's routes (`/slack/events`, `/slack/install`, `/slack/oauth_redirect`; adapters/slack). */
   slack?: RequestHandler | undefined
+  /** Proactive insights and notifications; without it their routes are not mounted. */
+  insights?: InsightService | undefined
 }
 
 /** What the HTTP side of the widget needs (the WebSocket server attaches to the listening server). */
@@ -59,6 +62,7 @@ export function createHttpApp({
   maxUploadBytes,
   widget,
   slack,
+  insights,
 }: CreateHttpAppOptions): Express {
   const app = express()
   app.disable('x-powered-by')
@@ -95,6 +99,7 @@ export function createHttpApp({
     createToolRoutes({ toolService }),
     createKnowledgeRoutes({ knowledge, maxUploadBytes }),
     ...(chat ? [createChatRoutes({ chat, database })] : []),
+    ...(insights ? [createInsightRoutes({ insights })] : []),
     createWidgetRoutes({ database, widgetTokens: widget?.tokens }),
   )
   app.use(notFoundHandler)

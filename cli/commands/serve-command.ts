@@ -88,6 +88,7 @@ export async function serve(
       toolService: services.toolService,
       knowledge: services.knowledge,
       chat: services.chat,
+      insights: services.insights,
       maxUploadBytes: config.knowledge.maxUploadBytes,
       slack: slackBot?.router,
       widget: {

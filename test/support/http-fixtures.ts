@@ -10,7 +10,13 @@ import {
   type WidgetServer,
 } from '../../adapters/index.ts'
 import { type CreateSlackBotOptions, createSlackBot, type SlackBot } from '../../adapters/slack/index.ts'
-import { type ChatModel, type ChatServiceOptions, createChatService } from '../../assistant/index.ts'
+import {
+  type ChatModel,
+  type ChatServiceOptions,
+  createChatService,
+  createInsightService,
+  type NotificationSender,
+} from '../../assistant/index.ts'
 import {
   type Clock,
   createInProcessEventBus,
@@ -74,6 +80,7 @@ export function createTestServices({
   chatOptions = {},
   widget = {},
   slack,
+  notificationSenders = [],
 }: {
   database: Database
   clock?: Clock
@@ -89,6 +96,8 @@ export function createTestServices({
         logger?: Logger
       })
     | undefined
+  /** Extra notification channels for insights (e.g. a Slack stand-in). */
+  notificationSenders?: readonly NotificationSender[]
 }) {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
   const bus = createInProcessEventBus()
@@ -112,7 +121,20 @@ export function createTestServices({
     bus,
     ...chatOptions,
   })
-  const stopListening = chat.listen()
+  const insights = createInsightService({
+    database,
+    toolService,
+    clock,
+    bus,
+    logger,
+    senders: notificationSenders,
+  })
+  const stopChatListening = chat.listen()
+  const stopInsightListening = insights.listen()
+  const stopListening = () => {
+    stopChatListening()
+    stopInsightListening()
+  }
   const widgetTokens = createWidgetTokens({ secret: Buffer.alloc(32, 7), clock })
   const { limits, ...widgetHttp } = widget
   const slackBot: SlackBot | undefined = slack
@@ -128,6 +150,7 @@ export function createTestServices({
     maxUploadBytes,
     widget: { tokens: widgetTokens, ...widgetHttp },
     slack: slackBot?.router,
+    insights,
   })
 
   /**
@@ -164,7 +187,7 @@ export function createTestServices({
       },
     }
   }
-  return { app, bus, toolService, knowledge, chat, stopListening, widgetTokens, listen, slackBot }
+  return { app, bus, toolService, knowledge, chat, insights, stopListening, widgetTokens, listen, slackBot }
 }
 
 /** The express app of `createTestServices`. */
