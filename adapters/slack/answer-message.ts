@@ -63,11 +63,19 @@ export async function answerMessage(
   context: SlackBotContext,
   { message, bot }: { message: IncomingSlackMessage; bot: BotIdentity },
 ): Promise<void> {
-  const { teamId, channelId, slackUserId } = message
+  const { teamId, channelId } = message
   if (!(await context.dedupe.claim(`message:${teamId}:${channelId}:${message.ts}`))) {
     context.logger.debug({ component: 'slack', teamId, ts: message.ts }, 'message already answered')
     return
   }
+  await context.limit(() => answerClaimed(context, { message, bot }))
+}
+
+async function answerClaimed(
+  context: SlackBotContext,
+  { message, bot }: { message: IncomingSlackMessage; bot: BotIdentity },
+): Promise<void> {
+  const { teamId, channelId, slackUserId } = message
   const client = context.clients.forToken(bot.botToken)
   const isDirect = message.channelType === 'im'
   const notice = (text: string) =>

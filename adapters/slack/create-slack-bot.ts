@@ -16,7 +16,7 @@ import { createInstallRoutes } from './install-routes.ts'
 import { createInstallationStore } from './installation-store.ts'
 import { registerLifecycleEvents } from './lifecycle-events.ts'
 import { deliveryFilter, registerMessageEvents } from './message-events.ts'
-import { createSerializer, type SlackBotContext } from './slack-bot-context.ts'
+import { createLimiter, createSerializer, type SlackBotContext } from './slack-bot-context.ts'
 import { createSlackClients } from './slack-clients.ts'
 import { createSlackIdentity } from './slack-identity.ts'
 import { toSlackLogger } from './slack-logger.ts'
@@ -62,6 +62,8 @@ export interface CreateSlackBotOptions {
   ackTimeoutMs?: number
   /** Slack's OAuth authorize page (tests point it at a stand-in). */
   oauthAuthorizationUrl?: string
+  /** Answers this process works on at once; more wait their turn (default 8). */
+  maxConcurrentTurns?: number
 }
 
 /** The running Slack bot. */
@@ -117,6 +119,7 @@ export function createSlackBot({
   retryConfig,
   ackTimeoutMs = defaultAckTimeoutMs,
   oauthAuthorizationUrl,
+  maxConcurrentTurns = 8,
 }: CreateSlackBotOptions): SlackBot {
   const oauth = Boolean(settings.clientId && settings.clientSecret)
   if (oauth && !settings.encryptionKey) {
@@ -173,6 +176,7 @@ export function createSlackBot({
     clock,
     renderingHere: new Set(),
     serialize: createSerializer(),
+    limit: createLimiter(maxConcurrentTurns),
   }
 
   const slackLogger = toSlackLogger(logger)

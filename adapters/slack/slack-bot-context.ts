@@ -29,6 +29,8 @@ export interface SlackBotContext {
   renderingHere: Set<string>
   /** Runs `work` after the previous work with the same key has finished (one turn at a time per conversation). */
   serialize<Result>(key: string, work: () => Promise<Result>): Promise<Result>
+  /** Runs `work` when one of the process's turn slots is free (a burst of events queues here). */
+  limit<Result>(work: () => Promise<Result>): Promise<Result>
 }
 
 /** A per-key queue: work for one key runs one at a time, in order; keys are independent. */
@@ -43,5 +45,26 @@ export function createSerializer() {
       if (tails.get(key) === tail) tails.delete(key)
     })
     return next
+  }
+}
+
+/**
+ * At most `slots` pieces of work at once; the rest wait in order. Slack answers are bounded this
+ * way so that a burst of events cannot crowd out the event loop (acknowledging the next request
+ * stays fast) or flood the model server.
+ */
+export function createLimiter(slots: number) {
+  let running = 0
+  const waiting: (() => void)[] = []
+  return async function limit<Result>(work: () => Promise<Result>): Promise<Result> {
+    if (running >= slots) await new Promise<void>((resolve) => waiting.push(resolve))
+    else running += 1
+    try {
+      return await work()
+    } finally {
+      const next = waiting.shift()
+      if (next) next()
+      else running -= 1
+    }
   }
 }
