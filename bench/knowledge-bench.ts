@@ -43,6 +43,7 @@ import {
   tenantIndexThreshold,
 } from '../db/index.ts'
 import { buildEmbeddingText } from '../ingest/chunk-document.ts'
+import type { Embedder } from '../ingest/embedders/embedder.ts'
 import { createLexicalEmbedder } from '../ingest/embedders/lexical-embedder.ts'
 import { createKnowledgeService } from '../ingest/index.ts'
 import { parseDocument } from '../ingest/parsers/index.ts'
@@ -234,6 +235,132 @@ async function runIngestionBench({ database, mode, log }: KnowledgeBenchOptions)
 }
 
 // ---------------------------------------------------------------------------------------------
+// Synthetic knowledge at scale (also used by the turn bench)
+
+/** Options of {@link loadSyntheticChunks}. */
+export interface LoadSyntheticChunksOptions {
+  database: Database
+  /** The workspaces to fill, one per entry of `sizes`. */
+  workspaceIds: string[]
+  /** How many chunks each workspace gets. */
+  sizes: number[]
+  /** Embeds the chunks; its `model` is what the chunks are stored under. */
+  embedder: Embedder
+  /** Chunks per document (default 100). */
+  chunksPerDocument?: number
+  /** The corpus seed (default 42): the same seed gives the same text. */
+  seed?: number
+  /** Called with every chunk as it is generated (e.g. to keep some as sources of queries). */
+  onChunk?: (chunk: { workspace: number; document: number; position: number; text: string }) => void
+  progress?: (line: string) => void
+}
+
+/** What {@link loadSyntheticChunks} wrote and how long it took. */
+export interface LoadedSyntheticChunks {
+  chunks: number
+  documents: number
+  seconds: number
+  /** Of `seconds`, the time spent in the embedder. */
+  embedSeconds: number
+}
+
+/**
+ * Fills workspaces with synthetic documents of the seeded corpus (knowledge-corpus.ts), embedded by
+ * `embedder` and written with `replaceDocumentChunks` as ingestion does (ready documents, no
+ * indexes built: callers build the ones they need after loading, which is much faster). Documents of
+ * the workspaces are interleaved in proportion, as tenants writing at the same time would; two
+ * documents are in flight, one generated and embedded while the other is written.
+ */
+export async function loadSyntheticChunks({
+  database,
+  workspaceIds,
+  sizes,
+  embedder,
+  chunksPerDocument = 100,
+  seed = 42,
+  onChunk,
+  progress: report = () => {},
+}: LoadSyntheticChunksOptions): Promise<LoadedSyntheticChunks> {
+  const documentCounts = sizes.map((size) => Math.ceil(size / chunksPerDocument))
+  const jobs = documentCounts
+    .flatMap((count, workspace) =>
+      Array.from({ length: count }, (_, document) => ({
+        workspace,
+        document,
+        order: (document + 0.5) / count,
+      })),
+    )
+    .sort((left, right) => left.order - right.order || left.workspace - right.workspace)
+  const totalChunks = sizes.reduce((total, size) => total + size, 0)
+  const corpus = createSyntheticCorpus(seed)
+  let embedMs = 0
+  let loaded = 0
+  let nextJob = 0
+  let nextReport = 0.1
+  const loadStarted = performance.now()
+  const worker = async () => {
+    while (nextJob < jobs.length) {
+      const job = jobs[nextJob++]!
+      const remaining = sizes[job.workspace]! - job.document * chunksPerDocument
+      const count = Math.min(chunksPerDocument, remaining)
+      corpus.startDocument()
+      const title = `${corpus.phrase()} report ${job.document + 1}`
+      let headingPath = [corpus.phrase()]
+      const texts: { text: string; words: number; headingPath: string[] }[] = []
+      for (let position = 0; position < count; position += 1) {
+        if (position > 0 && position % 20 === 0) headingPath = [corpus.phrase()]
+        const chunk = corpus.chunk()
+        texts.push({ ...chunk, headingPath })
+        onChunk?.({ workspace: job.workspace, document: job.document, position, text: chunk.text })
+      }
+      const embedStarted = performance.now()
+      const embeddings = await embedder.embed(
+        texts.map(({ text, headingPath }) => buildEmbeddingText({ title, headingPath, text })),
+      )
+      embedMs += performance.now() - embedStarted
+      const chunks: NewChunk[] = texts.map(({ text, words, headingPath }, position) => ({
+        position,
+        text,
+        context: [title, ...headingPath].join(' > '),
+        headingPath,
+        page: undefined,
+        pageEnd: undefined,
+        tokenCount: Math.round(words * 1.3),
+        embedding: embeddings[position]!,
+      }))
+      await database.withTenant({ workspaceId: workspaceIds[job.workspace]! }, async (tenant) => {
+        const document = await createKnowledgeDocument(tenant, {
+          title,
+          sourceType: 'text',
+          createdById: null,
+        })
+        await replaceDocumentChunks(tenant, {
+          documentId: document.id,
+          chunks,
+          embeddingModel: embedder.model,
+          pageCount: undefined,
+          now: new Date(),
+        })
+      })
+      loaded += count
+      if (loaded / totalChunks >= nextReport) {
+        report(
+          `  ${loaded} chunks, ${Math.round(loaded / ((performance.now() - loadStarted) / 1000))} chunks/s`,
+        )
+        nextReport += 0.1
+      }
+    }
+  }
+  await Promise.all([worker(), worker()])
+  return {
+    chunks: totalChunks,
+    documents: jobs.length,
+    seconds: (performance.now() - loadStarted) / 1000,
+    embedSeconds: embedMs / 1000,
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Retrieval at scale
 
 interface BenchQuery {
@@ -282,16 +409,6 @@ async function runRetrievalBench({ database, mode, log }: KnowledgeBenchOptions)
     workspaceIds.push(await newWorkspace(database, `Knowledge retrieval bench ${index}`))
   }
   const documentCounts = sizes.map((size) => Math.ceil(size / chunksPerDocument))
-  // Interleave the workspaces' documents in proportion, as tenants writing at the same time would.
-  const jobs = documentCounts
-    .flatMap((count, workspace) =>
-      Array.from({ length: count }, (_, document) => ({
-        workspace,
-        document,
-        order: (document + 0.5) / count,
-      })),
-    )
-    .sort((left, right) => left.order - right.order || left.workspace - right.workspace)
 
   // The chunks queries are taken from (workspaces 0 and 1), chosen before loading so no text is kept.
   const queryRandom = createRandom(20_261_122)
@@ -309,72 +426,22 @@ async function runRetrievalBench({ database, mode, log }: KnowledgeBenchOptions)
 
   const totalChunks = sizes.reduce((total, size) => total + size, 0)
   progress(
-    `loading ${totalChunks} chunks (${bigChunks} in the big workspace, ${sizes[1]} in 9 others), ${jobs.length} documents`,
+    `loading ${totalChunks} chunks (${bigChunks} in the big workspace, ${sizes[1]} in 9 others), ${documentCounts.reduce((total, count) => total + count, 0)} documents`,
   )
-  const corpus = createSyntheticCorpus(42)
-  let embedMs = 0
-  let loaded = 0
-  let nextJob = 0
-  let nextReport = 0.1
-  const loadStarted = performance.now()
-  const worker = async () => {
-    while (nextJob < jobs.length) {
-      const job = jobs[nextJob++]!
-      const remaining = sizes[job.workspace]! - job.document * chunksPerDocument
-      const count = Math.min(chunksPerDocument, remaining)
-      corpus.startDocument()
-      const title = `${corpus.phrase()} report ${job.document + 1}`
-      let headingPath = [corpus.phrase()]
-      const texts: { text: string; words: number; headingPath: string[] }[] = []
-      for (let position = 0; position < count; position += 1) {
-        if (position > 0 && position % 20 === 0) headingPath = [corpus.phrase()]
-        const chunk = corpus.chunk()
-        texts.push({ ...chunk, headingPath })
-        for (const pick of picks.get(`${job.workspace}:${job.document}:${position}`) ?? []) {
-          sourceTexts[pick.workspace]![pick.slot] = chunk.text
-        }
+  const loaded = await loadSyntheticChunks({
+    database,
+    workspaceIds,
+    sizes,
+    embedder,
+    chunksPerDocument,
+    progress,
+    onChunk: ({ workspace, document, position, text }) => {
+      for (const pick of picks.get(`${workspace}:${document}:${position}`) ?? []) {
+        sourceTexts[pick.workspace]![pick.slot] = text
       }
-      const embedStarted = performance.now()
-      const embeddings = await embedder.embed(
-        texts.map(({ text, headingPath }) => buildEmbeddingText({ title, headingPath, text })),
-      )
-      embedMs += performance.now() - embedStarted
-      const chunks: NewChunk[] = texts.map(({ text, words, headingPath }, position) => ({
-        position,
-        text,
-        context: [title, ...headingPath].join(' > '),
-        headingPath,
-        page: undefined,
-        pageEnd: undefined,
-        tokenCount: Math.round(words * 1.3),
-        embedding: embeddings[position]!,
-      }))
-      await database.withTenant({ workspaceId: workspaceIds[job.workspace]! }, async (tenant) => {
-        const document = await createKnowledgeDocument(tenant, {
-          title,
-          sourceType: 'text',
-          createdById: null,
-        })
-        await replaceDocumentChunks(tenant, {
-          documentId: document.id,
-          chunks,
-          embeddingModel: model,
-          pageCount: undefined,
-          now: new Date(),
-        })
-      })
-      loaded += count
-      if (loaded / totalChunks >= nextReport) {
-        progress(
-          `  ${loaded} chunks, ${Math.round(loaded / ((performance.now() - loadStarted) / 1000))} chunks/s`,
-        )
-        nextReport += 0.1
-      }
-    }
-  }
-  // Two documents in flight: one is generated and embedded (CPU here) while the other is written.
-  await Promise.all([worker(), worker()])
-  const loadSeconds = (performance.now() - loadStarted) / 1000
+    },
+  })
+  const { seconds: loadSeconds, embedSeconds } = loaded
 
   progress('ANALYZE')
   let started = performance.now()
@@ -438,10 +505,10 @@ async function runRetrievalBench({ database, mode, log }: KnowledgeBenchOptions)
       database: mode,
       workspaces: workspaceCount,
       chunks: totalChunks,
-      documents: jobs.length,
+      documents: loaded.documents,
       seconds: round3(loadSeconds),
       chunks_per_s: round1(totalChunks / loadSeconds),
-      embed_seconds: round3(embedMs / 1000),
+      embed_seconds: round3(embedSeconds),
       analyze_seconds: round3(analyzeSeconds),
       table_mb: round1(info.tableMb),
     },
@@ -466,8 +533,8 @@ async function runRetrievalBench({ database, mode, log }: KnowledgeBenchOptions)
       `iterative scan ${iterativeScan ? 'on' : 'unavailable'})`,
   )
   log(
-    `load: ${totalChunks} chunks in ${workspaceCount} workspaces (${bigChunks} + 9 x ${sizes[1]}), ${jobs.length} documents, ` +
-      `${loadSeconds.toFixed(1)} s = ${round1(totalChunks / loadSeconds)} chunks/s (of which lexical embedding ${(embedMs / 1000).toFixed(1)} s); ` +
+    `load: ${totalChunks} chunks in ${workspaceCount} workspaces (${bigChunks} + 9 x ${sizes[1]}), ${loaded.documents} documents, ` +
+      `${loadSeconds.toFixed(1)} s = ${round1(totalChunks / loadSeconds)} chunks/s (of which lexical embedding ${embedSeconds.toFixed(1)} s); ` +
       `ANALYZE ${analyzeSeconds.toFixed(1)} s; table ${round1(info.tableMb)} MB`,
   )
   log(

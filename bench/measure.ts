@@ -31,13 +31,18 @@ export async function measure({
     await operation()
     durations.push(performance.now() - started)
   }
-  durations.sort((left, right) => left - right)
+  return summarizeDurations({ name, durations })
+}
+
+/** Percentiles (p50, p95) and mean of durations measured elsewhere, in ms (rounded to the µs). */
+export function summarizeDurations({ name, durations }: { name: string; durations: number[] }): Measurement {
+  const sorted = [...durations].sort((left, right) => left - right)
   const round = (value: number) => Math.round(value * 1000) / 1000
   return {
     name,
-    runs,
-    p50Ms: round(percentile(durations, 0.5)),
-    p95Ms: round(percentile(durations, 0.95)),
-    meanMs: round(durations.reduce((sum, value) => sum + value, 0) / durations.length),
+    runs: sorted.length,
+    p50Ms: sorted.length ? round(percentile(sorted, 0.5)) : Number.NaN,
+    p95Ms: sorted.length ? round(percentile(sorted, 0.95)) : Number.NaN,
+    meanMs: sorted.length ? round(sorted.reduce((sum, value) => sum + value, 0) / sorted.length) : Number.NaN,
   }
 }

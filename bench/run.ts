@@ -5,6 +5,8 @@
  *   - tenant transaction vs a bare pool query (what `withTenant` adds: BEGIN, role + settings, COMMIT)
  *   - a 25-row list under RLS vs the same query as the privileged user
  *   - GET /v1/deals (API-key check + member lookup + list) vs GET /healthz over real HTTP
+ *   - then the knowledge bench (BENCH_SKIP_KNOWLEDGE=1 skips it) and the assistant turn bench
+ *     (BENCH_SKIP_TURN=1 skips it)
  *
  * Database: embedded PGlite (default) or a real server with BENCH_DATABASE_URL (a fresh database is
  * created and dropped on it). Prints a table and one JSON line per measurement.
@@ -19,6 +21,7 @@ import { createTestDatabase } from '../test/support/test-database.ts'
 import { allTools, createToolService } from '../tools/index.ts'
 import { runKnowledgeBench } from './knowledge-bench.ts'
 import { type Measurement, measure } from './measure.ts'
+import { runTurnBench } from './turn-bench.ts'
 
 if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL
 const runs = Number(process.env.BENCH_RUNS ?? 300)
@@ -202,5 +205,17 @@ if (process.env.BENCH_SKIP_KNOWLEDGE !== '1') {
   })
   console.log('')
   for (const row of knowledgeRows) console.log(JSON.stringify(row))
+}
+
+// The assistant turn: time to first token against a bare streamText, and concurrency (bench/turn-bench.ts).
+if (process.env.BENCH_SKIP_TURN !== '1') {
+  console.log('')
+  const turnRows = await runTurnBench({
+    database,
+    mode: testDatabase.mode,
+    log: (line) => console.log(line),
+  })
+  console.log('')
+  for (const row of turnRows) console.log(JSON.stringify(row))
 }
 await testDatabase.close()

@@ -1,0 +1,592 @@
+/**
+ * Assistant turn bench (issue 5): what Nereid adds between a chat request and the first token, with
+ * the model answering instantly, against a floor measured in the same process on the same model.
+ *
+ *   - Subject: `POST /v1/chat` over real HTTP (the app of `createTestServices` on 127.0.0.1, API-key
+ *     auth, a new conversation per turn), the real `@ai-sdk/openai` client against the scripted
+ *     OpenAI-compatible server, which first calls `search_knowledge` (hybrid retrieval over a
+ *     workspace of BENCH_TURN_CHUNKS chunks with its own HNSW index, as in production) and then
+ *     streams the answer. Timed from sending the request to the first `text-delta` chunk read by
+ *     the client.
+ *   - Floor: a bare `streamText` on the same model and the same two-step script (a no-op tool of
+ *     the same name in the first step), timed to its first text delta.
+ *   - Overhead = subject - floor, at p50 and at p95 (target < 25 ms / < 60 ms), plus where it goes:
+ *     the times at which the scripted server receives each model call split the turn into
+ *     "before the first model call", "between the model calls" (the tool step) and "after the
+ *     second model call", each against the floor's; retrieval alone is timed as well.
+ *   - Concurrency: BENCH_TURN_CONCURRENCY chats started at once on this process (the same member,
+ *     distinct chat ids): errors (non-200, error chunks, no finish, no retrieval, not stored),
+ *     first-token p50/p95 and wall time; the same for the floor.
+ *
+ * Environment: BENCH_TURN_CHUNKS (default 100k on a real server, {@link embeddedDefaultChunks} (10k)
+ * embedded), BENCH_TURN_RUNS (200), BENCH_TURN_WARMUP (20), BENCH_TURN_CONCURRENCY (200),
+ * BENCH_TURN_MAINTENANCE_WORK_MEM (for the index build, 512MB).
+ *
+ * Progress goes to stderr; the tables go to `log`; the result rows are returned.
+ */
+import { randomBytes } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import { cpus, loadavg } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { isStepCount, type LanguageModel, streamText, tool, type UIMessageChunk } from 'ai'
+import { z } from 'zod'
+import { createChatModel } from '../assistant/index.ts'
+import { systemClock } from '../core/index.ts'
+import {
+  type Database,
+  ensureTenantEmbeddingIndex,
+  hasTenantEmbeddingIndex,
+  tenantIndexThreshold,
+} from '../db/index.ts'
+import { createLexicalEmbedder } from '../ingest/embedders/lexical-embedder.ts'
+import { createTestServices, createTestWorkspace } from '../test/support/http-fixtures.ts'
+import {
+  type RecordedRequest,
+  type ScriptedResponse,
+  startScriptedLlmServer,
+} from '../test/support/scripted-llm-server.ts'
+import { loadSyntheticChunks } from './knowledge-bench.ts'
+import { createRandom, queryFromChunk } from './knowledge-corpus.ts'
+import { type Measurement, summarizeDurations } from './measure.ts'
+
+/** Options of {@link runTurnBench}. */
+export interface TurnBenchOptions {
+  database: Database
+  mode: Database['mode']
+  log: (line: string) => void
+}
+
+type Row = Record<string, unknown>
+
+/**
+ * The embedded default size of the workspace: the own-index threshold, so the turn still searches
+ * the workspace's HNSW index as a big workspace does. PGlite loads 150-400 chunks/s on a 2-core
+ * machine (20k chunks: 134 s of loading and 95 s of index build, measured under load), so 100k would
+ * take 5-10 minutes before the first turn; BENCH_TURN_CHUNKS overrides it.
+ */
+export const embeddedDefaultChunks = tenantIndexThreshold
+
+const targets = { overheadP50Ms: 25, overheadP95Ms: 60 }
+const progress = (line: string) => process.stderr.write(`[turn-bench] ${line}\n`)
+const round3 = (value: number) => Math.round(value * 1000) / 1000
+const ratio = (value: number, floor: number) => Math.round((value / floor) * 100) / 100
+
+/** The answer the scripted model streams after the search (about 25 deltas of 8 characters). */
+const answerText =
+  'According to the handbook [1], renewals are reviewed every quarter by the account owner; ' +
+  'the pricing notes [2] add that discounts above 15% need a second approval. Want the details?'
+
+/** One chat as the client sees it. */
+interface TurnResult {
+  /** Time from sending the request (or calling streamText) to the first text delta; undefined if none. */
+  firstTokenMs: number | undefined
+  /** Time until the stream ended. */
+  totalMs: number
+  /** Why the turn counts as failed, or undefined. */
+  failure: string | undefined
+}
+
+/** Per-turn times (performance.now()) at which the scripted server received each model call. */
+type ModelCallTimes = Map<string, number[]>
+
+const turnKeyPattern = /\[turn ([\w-]+)\]/
+
+/**
+ * The scripted model, as a `respond` function so it holds for any number of interleaved turns: a
+ * request that ends with a tool result (or offers no `search_knowledge`) gets the streamed answer,
+ * any other one a `search_knowledge` call with the next query. Records when each request of a turn
+ * (found by the `[turn key]` in its user message) arrived.
+ */
+function scriptedModel({ queries, calls }: { queries: string[]; calls: ModelCallTimes }): ScriptedResponse {
+  let next = 0
+  return {
+    respond(request: RecordedRequest) {
+      const receivedAt = performance.now()
+      const body = request.body as {
+        messages?: { role?: string; content?: unknown }[]
+        tools?: { function?: { name?: string } }[]
+      }
+      const messages = body.messages ?? []
+      const user = messages.findLast((message) => message.role === 'user')
+      const key = turnKeyPattern.exec(JSON.stringify(user?.content ?? ''))?.[1]
+      if (key) calls.set(key, [...(calls.get(key) ?? []), receivedAt])
+      const offersSearch = (body.tools ?? []).some((entry) => entry.function?.name === 'search_knowledge')
+      if (!offersSearch || messages.at(-1)?.role === 'tool') return { text: answerText }
+      const query = queries[next++ % queries.length]!
+      return { toolCalls: [{ name: 'search_knowledge', arguments: { query } }] }
+    },
+  }
+}
+
+/** Reads an AI SDK UI message stream (SSE) from `response`, noting the first text delta. */
+async function readTurn({
+  response,
+  started,
+}: {
+  response: Response
+  started: number
+}): Promise<TurnResult & { searched: boolean; conversationId: string | undefined }> {
+  const conversationId = response.headers.get('x-nereid-conversation-id') ?? undefined
+  if (response.status !== 200 || !response.body) {
+    const text = await response.text().catch(() => '')
+    return {
+      firstTokenMs: undefined,
+      totalMs: performance.now() - started,
+      failure: `HTTP ${response.status} ${text.slice(0, 200)}`,
+      searched: false,
+      conversationId,
+    }
+  }
+  let firstTokenMs: number | undefined
+  let finished = false
+  let searched = false
+  let failure: string | undefined
+  let buffer = ''
+  const decoder = new TextDecoder()
+  const handle = (event: string) => {
+    for (const line of event.split('\n')) {
+      if (!line.startsWith('data: ') || line === 'data: [DONE]') continue
+      const chunk = JSON.parse(line.slice(6)) as UIMessageChunk
+      if (chunk.type === 'text-delta' && firstTokenMs === undefined)
+        firstTokenMs = performance.now() - started
+      else if (chunk.type === 'tool-output-available') searched = true
+      else if (chunk.type === 'error') failure ??= `error chunk: ${chunk.errorText}`
+      else if (chunk.type === 'finish') finished = true
+    }
+  }
+  for await (const bytes of response.body) {
+    buffer += decoder.decode(bytes, { stream: true })
+    let end = buffer.indexOf('\n\n')
+    while (end !== -1) {
+      handle(buffer.slice(0, end))
+      buffer = buffer.slice(end + 2)
+      end = buffer.indexOf('\n\n')
+    }
+  }
+  handle(buffer)
+  if (!finished) failure ??= 'no finish chunk'
+  if (firstTokenMs === undefined) failure ??= 'no text'
+  if (!searched) failure ??= 'search_knowledge did not run'
+  return { firstTokenMs, totalMs: performance.now() - started, failure, searched, conversationId }
+}
+
+/** Measures the assistant turn; see the file comment. */
+export async function runTurnBench({ database, mode, log }: TurnBenchOptions): Promise<Row[]> {
+  const chunkCount = Number(
+    process.env.BENCH_TURN_CHUNKS ?? (mode === 'postgres' ? 100_000 : embeddedDefaultChunks),
+  )
+  const runs = Number(process.env.BENCH_TURN_RUNS ?? 200)
+  const warmup = Number(process.env.BENCH_TURN_WARMUP ?? 20)
+  const concurrency = Number(process.env.BENCH_TURN_CONCURRENCY ?? 200)
+  const maintenanceWorkMem = process.env.BENCH_TURN_MAINTENANCE_WORK_MEM ?? '512MB'
+  const benchStarted = performance.now()
+
+  // The workspace: members of every role and an API key; the turns run as the plain member.
+  const workspace = await createTestWorkspace({
+    database,
+    slug: `turn-bench-${randomBytes(3).toString('hex')}`,
+  })
+  const member = workspace.members.member
+  // The offline embedder a deployment without a provider uses (512-d), for loading and searching.
+  const embedder = createLexicalEmbedder()
+  const querySources: string[] = []
+  const sampleEvery = Math.max(1, Math.floor(chunkCount / 400))
+  progress(`loading ${chunkCount} chunks into one workspace (${mode} database)`)
+  const loaded = await loadSyntheticChunks({
+    database,
+    workspaceIds: [workspace.id],
+    sizes: [chunkCount],
+    embedder,
+    progress,
+    onChunk: ({ document, position, text }) => {
+      if ((document * 100 + position) % sampleEvery === 0) querySources.push(text)
+    },
+  })
+  let started = performance.now()
+  await database.withSystem(({ sequelize, transaction }) =>
+    sequelize.query('ANALYZE knowledge_chunks; ANALYZE knowledge_documents', { transaction }),
+  )
+  const analyzeSeconds = (performance.now() - started) / 1000
+  // Production builds the workspace's own index when it reaches the threshold (knowledge-service.ts).
+  started = performance.now()
+  if (chunkCount >= tenantIndexThreshold) {
+    progress(`building the workspace's HNSW index (maintenance_work_mem ${maintenanceWorkMem})`)
+    await database.withSystem((system) =>
+      ensureTenantEmbeddingIndex(system, {
+        model: embedder.model,
+        dimensions: embedder.dimensions,
+        workspaceId: workspace.id,
+        maintenanceWorkMem,
+      }),
+    )
+  }
+  const indexSeconds = (performance.now() - started) / 1000
+  const ownIndex = await database.withTenant({ workspaceId: workspace.id }, (tenant) =>
+    hasTenantEmbeddingIndex(tenant, { model: embedder.model }),
+  )
+  const random = createRandom(5_005)
+  const queries = querySources.map((text, index) => queryFromChunk(random, text, index % 10 >= 7))
+  querySources.length = 0
+
+  // The scripted model and the app, as `serve` wires them (the in-process bus, no queue).
+  const calls: ModelCallTimes = new Map()
+  const llm = await startScriptedLlmServer()
+  llm.setDefault(scriptedModel({ queries, calls }))
+  const chatModel = createChatModel({
+    config: {
+      openai: { apiKey: 'bench', baseUrl: llm.url, chatModel: 'scripted-model', embeddingModel: 'unused' },
+    },
+  })!
+  const services = createTestServices({
+    database,
+    clock: systemClock,
+    chatModel,
+    knowledgeOptions: { embedder },
+  })
+  const server = services.app.listen(0, '127.0.0.1')
+  await new Promise((resolve) => server.once('listening', resolve))
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  /** Resolvers of turns waiting for their assistant message to be stored (bus event). */
+  const storedWaiters = new Map<string, () => void>()
+  const stored = new Set<string>()
+  const unsubscribe = services.bus.subscribe((event) => {
+    if (event.type !== 'conversation.message' || typeof event.conversationId !== 'string') return
+    stored.add(event.conversationId)
+    storedWaiters.get(event.conversationId)?.()
+  })
+  const waitStored = (conversationId: string, timeoutMs: number) =>
+    stored.has(conversationId)
+      ? Promise.resolve(true)
+      : new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => {
+            storedWaiters.delete(conversationId)
+            resolve(false)
+          }, timeoutMs)
+          storedWaiters.set(conversationId, () => {
+            clearTimeout(timer)
+            storedWaiters.delete(conversationId)
+            resolve(true)
+          })
+        })
+
+  let questionNumber = 0
+  const question = (key: string) =>
+    `What do our documents say about ${queries[questionNumber++ % queries.length]}? [turn ${key}]`
+
+  /** One turn over HTTP in a new conversation; waits until the assistant message is stored. */
+  const httpTurn = async (key: string): Promise<TurnResult & { started: number }> => {
+    const started = performance.now()
+    try {
+      const response = await fetch(`${baseUrl}/v1/chat`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${workspace.apiKey}`,
+          'X-Nereid-User': member.email,
+          'Content-Type': 'application/json',
+        },
+        body: JSON.stringify({
+          id: `turn-bench-${key}`,
+          messages: [{ id: `message-${key}`, role: 'user', parts: [{ type: 'text', text: question(key) }] }],
+        }),
+        signal: AbortSignal.timeout(180_000),
+      })
+      const result = await readTurn({ response, started })
+      if (result.conversationId && !(await waitStored(result.conversationId, 30_000))) {
+        result.failure ??= 'assistant message not stored'
+      }
+      return { ...result, started }
+    } catch (error) {
+      return {
+        firstTokenMs: undefined,
+        totalMs: performance.now() - started,
+        failure: String(error),
+        started,
+      }
+    }
+  }
+
+  // The floor: the same model and script, no Nereid around it.
+  const noopSearch = tool({
+    description: 'Searches the knowledge base (no-op in the floor).',
+    inputSchema: z.object({ query: z.string(), limit: z.number().int().optional() }),
+    execute: async () => ({ passages: [], note: 'Nothing in the knowledge base matches this query.' }),
+  })
+  const floorTurn = async (key: string, model: LanguageModel): Promise<TurnResult & { started: number }> => {
+    const started = performance.now()
+    let firstTokenMs: number | undefined
+    let failure: string | undefined
+    let searched = false
+    try {
+      const result = streamText({
+        model,
+        messages: [{ role: 'user', content: question(key) }],
+        tools: { search_knowledge: noopSearch },
+        stopWhen: isStepCount(8),
+        onError: () => {},
+      })
+      for await (const part of result.stream) {
+        if (part.type === 'text-delta' && firstTokenMs === undefined)
+          firstTokenMs = performance.now() - started
+        else if (part.type === 'tool-result') searched = true
+        else if (part.type === 'error') failure ??= `error part: ${String(part.error)}`
+      }
+    } catch (error) {
+      failure ??= String(error)
+    }
+    if (firstTokenMs === undefined) failure ??= 'no text'
+    if (!searched) failure ??= 'the no-op tool did not run'
+    return { firstTokenMs, totalMs: performance.now() - started, failure, started }
+  }
+
+  const loadBefore = loadavg()[0]!
+  // Sequential: floor and subject alternate (so drift hits both alike), after a warm-up of each.
+  progress(`sequential: ${warmup} warm-up + ${runs} runs each of the floor and the turn`)
+  const sequential = { floor: [] as number[], subject: [] as number[], failures: [] as string[] }
+  /** CPU time of this process per run (client, app, scripted server; embedded: the database too). */
+  const cpuPerTurn = { floor: [] as number[], subject: [] as number[] }
+  const segments = {
+    floor: { before: [] as number[], between: [] as number[], after: [] as number[] },
+    subject: { before: [] as number[], between: [] as number[], after: [] as number[] },
+  }
+  for (let index = 0; index < warmup + runs; index += 1) {
+    const timed = index >= warmup
+    for (const kind of ['floor', 'subject'] as const) {
+      const key = `${kind}-${index}`
+      const cpuBefore = process.cpuUsage()
+      const result = kind === 'floor' ? await floorTurn(key, chatModel.model) : await httpTurn(key)
+      // Background work a turn starts after it is stored finishes before the next run (and counts as CPU).
+      await sleep(10)
+      const cpu = process.cpuUsage(cpuBefore)
+      if (result.failure) {
+        sequential.failures.push(`${kind}: ${result.failure}`)
+        continue
+      }
+      if (!timed || result.firstTokenMs === undefined) continue
+      sequential[kind].push(result.firstTokenMs)
+      cpuPerTurn[kind].push((cpu.user + cpu.system) / 1000)
+      const [first, second] = calls.get(key) ?? []
+      if (first !== undefined && second !== undefined) {
+        segments[kind].before.push(first - result.started)
+        segments[kind].between.push(second - first)
+        segments[kind].after.push(result.started + result.firstTokenMs - second)
+      }
+      calls.delete(key)
+    }
+    if (timed && (index + 1 - warmup) % 50 === 0) progress(`  ${index + 1 - warmup} runs`)
+  }
+  llm.requests.length = 0
+
+  // Retrieval alone, as the tool runs it (query embedding + the hybrid SQL in a tenant transaction).
+  const retrievalDurations: number[] = []
+  for (let index = 0; index < warmup + runs; index += 1) {
+    const started = performance.now()
+    await services.knowledge.searchKnowledge({
+      context: { workspaceId: workspace.id, userId: member.userId },
+      query: queries[index % queries.length]!,
+      k: 6,
+    })
+    if (index >= warmup) retrievalDurations.push(performance.now() - started)
+  }
+  const retrieval = summarizeDurations({
+    name: 'searchKnowledge alone (embed + hybrid SQL)',
+    durations: retrievalDurations,
+  })
+
+  // Concurrency: all chats at once, on this one process.
+  const concurrent = async (kind: 'floor' | 'subject') => {
+    progress(`concurrent: ${concurrency} ${kind === 'floor' ? 'bare streamText calls' : 'chats'} at once`)
+    const started = performance.now()
+    const results = await Promise.all(
+      Array.from({ length: concurrency }, (_, index) =>
+        kind === 'floor'
+          ? floorTurn(`concurrent-floor-${index}`, chatModel.model)
+          : httpTurn(`concurrent-${index}`),
+      ),
+    )
+    const wallMs = performance.now() - started
+    llm.requests.length = 0
+    const failures = results.flatMap((result) => (result.failure ? [result.failure] : []))
+    return {
+      wallMs,
+      failures,
+      firstToken: summarizeDurations({
+        name:
+          kind === 'floor' ? `floor: ${concurrency} bare streamText at once` : `${concurrency} chats at once`,
+        durations: results.flatMap((result) =>
+          result.firstTokenMs === undefined || result.failure ? [] : [result.firstTokenMs],
+        ),
+      }),
+      total: summarizeDurations({
+        name: 'total',
+        durations: results.flatMap((result) => (result.failure ? [] : [result.totalMs])),
+      }),
+    }
+  }
+  const loadSequential = loadavg()[0]!
+  const concurrentFloor = await concurrent('floor')
+  const concurrentSubject = await concurrent('subject')
+
+  unsubscribe()
+  services.stopListening()
+  await new Promise((resolve) => server.close(resolve))
+  await services.bus.close()
+  await llm.close()
+  const benchSeconds = (performance.now() - benchStarted) / 1000
+
+  // Results.
+  const floor = summarizeDurations({
+    name: 'floor: bare streamText, same model and script',
+    durations: sequential.floor,
+  })
+  const subject = summarizeDurations({
+    name: 'POST /v1/chat -> first text-delta (over HTTP)',
+    durations: sequential.subject,
+  })
+  const cpuFloor = summarizeDurations({ name: 'floor', durations: cpuPerTurn.floor })
+  const cpuSubject = summarizeDurations({ name: 'turn', durations: cpuPerTurn.subject })
+  const overheadP50 = round3(subject.p50Ms - floor.p50Ms)
+  const overheadP95 = round3(subject.p95Ms - floor.p95Ms)
+  const meets = overheadP50 < targets.overheadP50Ms && overheadP95 < targets.overheadP95Ms
+  const segmentRows = (['before', 'between', 'after'] as const).map((segment) => ({
+    segment,
+    floor: summarizeDurations({ name: segment, durations: segments.floor[segment] }),
+    subject: summarizeDurations({ name: segment, durations: segments.subject[segment] }),
+  }))
+  const segmentNames = {
+    before: 'request -> 1st model call received',
+    between: '1st -> 2nd model call (search step)',
+    after: '2nd model call -> first token at client',
+  }
+  const workspaceLabel = `${chunkCount} chunks in the workspace${ownIndex ? ', its own HNSW index' : ', exact search (below the index threshold)'}`
+  const loadAfter = loadavg()[0]!
+  const common = {
+    database: mode,
+    chunks_in_workspace: chunkCount,
+    workspace_hnsw_index: ownIndex,
+    cpus: cpus().length,
+    load_average_1m: [loadBefore, loadSequential, loadAfter].map((value) => Math.round(value * 100) / 100),
+  }
+
+  log(
+    `\nAssistant turn (${mode} database, ${workspaceLabel}; scripted model answering instantly; ${runs} runs each after ${warmup} warm-up, Node ${process.version})`,
+  )
+  log(
+    `machine: ${cpus().length} CPUs, 1-minute load average ${common.load_average_1m.join(' / ')} (before / after the sequential runs / at the end): latency is wall time on whatever else runs`,
+  )
+  log(
+    `load ${loaded.chunks} chunks in ${loaded.seconds.toFixed(1)} s (${Math.round(loaded.chunks / loaded.seconds)} chunks/s), ANALYZE ${analyzeSeconds.toFixed(1)} s, index ${indexSeconds.toFixed(1)} s\n`,
+  )
+  log(
+    `${'time to first token'.padEnd(52)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'x floor p50'.padStart(13)}${'x floor p95'.padStart(13)}`,
+  )
+  for (const measurement of [floor, subject]) {
+    const relative = (value: number, base: number) =>
+      measurement === floor ? '' : ratio(value, base).toFixed(2)
+    log(
+      `${measurement.name.padEnd(52)}${measurement.p50Ms.toFixed(2).padStart(9)}${measurement.p95Ms.toFixed(2).padStart(9)}${relative(measurement.p50Ms, floor.p50Ms).padStart(13)}${relative(measurement.p95Ms, floor.p95Ms).padStart(13)}`,
+    )
+  }
+  log(
+    `${'overhead (turn - floor)'.padEnd(52)}${`+${overheadP50.toFixed(2)}`.padStart(9)}${`+${overheadP95.toFixed(2)}`.padStart(9)}` +
+      `   target < ${targets.overheadP50Ms} / < ${targets.overheadP95Ms} ms: ${meets ? 'met' : 'NOT met'}`,
+  )
+  log(
+    `${`CPU ms per run in this process${mode === 'embedded' ? ' (PGlite included)' : ''}`.padEnd(52)}${cpuSubject.p50Ms.toFixed(2).padStart(9)}${cpuSubject.p95Ms.toFixed(2).padStart(9)}` +
+      `   floor ${cpuFloor.p50Ms.toFixed(2)} / ${cpuFloor.p95Ms.toFixed(2)}`,
+  )
+  log(
+    `${retrieval.name.padEnd(52)}${retrieval.p50Ms.toFixed(2).padStart(9)}${retrieval.p95Ms.toFixed(2).padStart(9)}`,
+  )
+  log('')
+  log(
+    `${'where the time goes (p50 ms)'.padEnd(52)}${'floor'.padStart(9)}${'turn'.padStart(9)}${'added'.padStart(9)}`,
+  )
+  for (const { segment, floor: floorPart, subject: subjectPart } of segmentRows) {
+    log(
+      `${segmentNames[segment].padEnd(52)}${floorPart.p50Ms.toFixed(2).padStart(9)}${subjectPart.p50Ms.toFixed(2).padStart(9)}${`+${(subjectPart.p50Ms - floorPart.p50Ms).toFixed(2)}`.padStart(9)}`,
+    )
+  }
+  if (sequential.failures.length > 0) {
+    log(`sequential failures: ${sequential.failures.length} (first: ${sequential.failures[0]})`)
+  }
+  log('')
+  log(
+    `${'concurrent'.padEnd(52)}${'errors'.padStart(8)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'wall s'.padStart(8)}`,
+  )
+  for (const run of [concurrentFloor, concurrentSubject]) {
+    log(
+      `${`${run.firstToken.name}: first token`.padEnd(52)}${String(run.failures.length).padStart(8)}${run.firstToken.p50Ms.toFixed(1).padStart(9)}${run.firstToken.p95Ms.toFixed(1).padStart(9)}${(run.wallMs / 1000).toFixed(2).padStart(8)}`,
+    )
+  }
+  if (concurrentSubject.failures.length > 0) {
+    log(`concurrent failures, first: ${concurrentSubject.failures[0]}`)
+  }
+  log(
+    `(no errors at ${concurrency} concurrent: ${concurrentSubject.failures.length === 0 ? 'met' : 'NOT met'}; bench ran ${benchSeconds.toFixed(0)} s)`,
+  )
+
+  const pair = (measurement: Measurement, base: Measurement): Row => ({
+    p50_ms: measurement.p50Ms,
+    p95_ms: measurement.p95Ms,
+    mean_ms: measurement.meanMs,
+    floor: base.name,
+    floor_p50_ms: base.p50Ms,
+    floor_p95_ms: base.p95Ms,
+    ratio_p50: ratio(measurement.p50Ms, base.p50Ms),
+    ratio_p95: ratio(measurement.p95Ms, base.p95Ms),
+  })
+  return [
+    {
+      bench: 'assistant turn: workspace load (synthetic chunks, lexical 512-d) + index',
+      ...common,
+      documents: loaded.documents,
+      load_seconds: round3(loaded.seconds),
+      chunks_per_s: Math.round(loaded.chunks / loaded.seconds),
+      analyze_seconds: round3(analyzeSeconds),
+      index_seconds: round3(indexSeconds),
+    },
+    {
+      bench: `assistant turn: ${subject.name}`,
+      ...common,
+      runs,
+      failures: sequential.failures.length,
+      ...pair(subject, floor),
+      cpu_p50_ms: cpuSubject.p50Ms,
+      cpu_p95_ms: cpuSubject.p95Ms,
+      floor_cpu_p50_ms: cpuFloor.p50Ms,
+      floor_cpu_p95_ms: cpuFloor.p95Ms,
+      overhead_p50_ms: overheadP50,
+      overhead_p95_ms: overheadP95,
+      target_overhead_p50_ms: targets.overheadP50Ms,
+      target_overhead_p95_ms: targets.overheadP95Ms,
+      meets_target: meets,
+    },
+    ...segmentRows.map(({ segment, floor: floorPart, subject: subjectPart }) => ({
+      bench: `assistant turn segment: ${segmentNames[segment]}`,
+      ...common,
+      runs: subjectPart.runs,
+      ...pair(subjectPart, floorPart),
+      added_p50_ms: round3(subjectPart.p50Ms - floorPart.p50Ms),
+    })),
+    {
+      bench: `assistant turn: ${retrieval.name}`,
+      ...common,
+      runs: retrieval.runs,
+      p50_ms: retrieval.p50Ms,
+      p95_ms: retrieval.p95Ms,
+      mean_ms: retrieval.meanMs,
+    },
+    ...[concurrentFloor, concurrentSubject].map((run) => ({
+      bench: `assistant turn concurrency: ${run.firstToken.name}`,
+      ...common,
+      concurrency,
+      errors: run.failures.length,
+      first_error: run.failures[0],
+      first_token_p50_ms: run.firstToken.p50Ms,
+      first_token_p95_ms: run.firstToken.p95Ms,
+      total_p95_ms: run.total.p95Ms,
+      wall_ms: round3(run.wallMs),
+      meets_target: run.failures.length === 0,
+    })),
+  ]
+}
