@@ -381,12 +381,10 @@ describe('Slack requests', () => {
 
 describe('conversations', () => {
   it('answers a mention in a thread, streamed with chat.startStream / appendStream / stopStream, with citations', async () => {
-    const document = await api(acme, 'member')
-      .post('/v1/knowledge/documents')
-      .send({
-        title: 'Refund policy',
-        text: 'Refunds are accepted within 30 days of purchase with the receipt.',
-      })
+    const document = await api(acme, 'member').post('/v1/knowledge/documents').send({
+      title: 'Refund policy',
+      text: 'Refunds are accepted within 30 days of purchase with the receipt.',
+    })
     for (let attempt = 0; attempt < 100; attempt += 1) {
       const status = (await api(acme, 'member').get(`/v1/knowledge/documents/${document.body.id}`)).body
         .status
@@ -573,6 +571,48 @@ describe('conversations', () => {
     await pause(300)
     expect(slack.calls).toEqual([])
     expect(llm.chatRequests()).toEqual([])
+  })
+})
+
+describe('Socket Mode', () => {
+  it('receives events over the socket (SLACK_APP_TOKEN), acknowledges them and answers in the thread', async () => {
+    slack.addAppToken('xapp-acme')
+    const options = slackOptions()
+    const socketServices = createTestServices({
+      database: testDatabase.database,
+      clock: systemClock,
+      chatModel: scriptedModel(),
+      slack: {
+        ...options,
+        settings: {
+          appToken: 'xapp-acme',
+          botToken: acmeTeam.botToken,
+          apiUrl: slack.apiUrl,
+          streaming: true,
+        },
+      },
+    })
+    expect(socketServices.slackBot?.mode).toBe('socket')
+    await socketServices.slackBot!.start()
+    try {
+      await slack.socketConnected()
+      llm.script({ text: 'Hello over the socket.' })
+      const text = `<@${acmeTeam.botUserId}> ping over the socket`
+      const ts = slack.userMessage({ channel: 'CSOCKET', user: users.member, text })
+      const ack = await slack.sendOverSocket('events_api', {
+        team_id: acmeTeam.id,
+        api_app_id: 'A0NEREID',
+        type: 'event_callback',
+        event_id: 'EvSOCKET1',
+        event_time: Math.floor(Date.now() / 1000),
+        event: { type: 'app_mention', user: users.member, text, ts, channel: 'CSOCKET', event_ts: ts },
+      })
+      expect(ack.envelope_id).toBeTruthy()
+      expect((await streamedAnswer('CSOCKET', ts)).text).toBe('Hello over the socket.')
+    } finally {
+      await socketServices.slackBot?.stop()
+      socketServices.stopListening()
+    }
   })
 })
 

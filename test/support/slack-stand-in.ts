@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { type WebSocket, WebSocketServer } from 'ws'
 
 /**
  * A local stand-in for the Slack Web API (`slackApiUrl` of `@slack/web-api` and Bolt points here):
@@ -103,6 +104,18 @@ export interface SlackStandIn {
   responses: { url: string; body: any }[]
   /** Registers an OAuth code that `oauth.v2.access` exchanges for this team's installation. */
   oauthCode(code: string, teamId: string, installerUserId: string): void
+  /** Accepts an app-level token (`xapp-…`) for Socket Mode (`apps.connections.open`). */
+  addAppToken(token: string): void
+  /** Resolves once a Socket Mode client has connected (and was sent `hello`). */
+  socketConnected(timeoutMs?: number): Promise<void>
+  /**
+   * Sends an envelope over the Socket Mode connection, like Slack does (`events_api`,
+   * `interactive`, `slash_commands`); resolves with the client's acknowledgement.
+   */
+  sendOverSocket(
+    type: string,
+    payload: Record<string, unknown>,
+  ): Promise<{ envelope_id: string; payload?: unknown }>
   /** Forgets calls, messages, faults and responses (teams and users stay). */
   reset(): void
   close(): Promise<void>
@@ -140,6 +153,9 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
   const find = (channel: string, ts: string) =>
     messages.find((message) => message.channel === channel && message.ts === ts && !message.deleted)
 
+  const appTokens = new Set<string>()
+  const sockets = new Set<WebSocket>()
+  const acknowledgements = new Map<string, (ack: { envelope_id: string; payload?: unknown }) => void>()
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       if (!response.headersSent) send(response, 500, { ok: false, error: `stand-in: ${String(error)}` })
@@ -147,6 +163,19 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const socketServer = new WebSocketServer({ server, path: '/socket' })
+  socketServer.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('message', (data) => {
+      const ack = JSON.parse(String(data)) as { envelope_id: string; payload?: unknown }
+      acknowledgements.get(ack.envelope_id)?.(ack)
+      acknowledgements.delete(ack.envelope_id)
+    })
+    socket.send(
+      JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0NEREID' } }),
+    )
+  })
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', url).pathname
@@ -204,6 +233,10 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
 
   // biome-ignore lint/suspicious/noExplicitAny: Slack arguments and answers are loose JSON
   function answer(method: string, token: string | undefined, args: Record<string, any>): any {
+    if (method === 'apps.connections.open') {
+      if (!appTokens.has(token ?? '')) return { ok: false, error: 'invalid_auth' }
+      return { ok: true, url: `${url.replace('http', 'ws')}/socket` }
+    }
     if (method === 'oauth.v2.access') {
       const grant = codes.get(String(args.code))
       if (!grant) return { ok: false, error: 'invalid_code' }
@@ -396,6 +429,28 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
     responseUrl: () => `${url}/respond/${randomBytes(6).toString('hex')}`,
     responses,
     oauthCode: (code, teamId, installerUserId) => codes.set(code, { teamId, installerUserId }),
+    addAppToken: (token) => appTokens.add(token),
+    socketConnected: (timeoutMs = 5_000) =>
+      waitUntil(() => sockets.size > 0, 'a Socket Mode connection', timeoutMs),
+    sendOverSocket(type, payload) {
+      const envelopeId = randomBytes(8).toString('hex')
+      const [socket] = sockets
+      if (!socket) return Promise.reject(new Error('no Socket Mode client is connected'))
+      const acknowledged = new Promise<{ envelope_id: string; payload?: unknown }>((resolve) =>
+        acknowledgements.set(envelopeId, resolve),
+      )
+      socket.send(
+        JSON.stringify({
+          envelope_id: envelopeId,
+          type,
+          payload,
+          accepts_response_payload: type !== 'events_api',
+          retry_attempt: 0,
+          retry_reason: '',
+        }),
+      )
+      return acknowledged
+    },
     reset() {
       calls.splice(0)
       messages.splice(0)
@@ -406,6 +461,8 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.terminate()
+        socketServer.close()
         server.closeAllConnections()
         server.close(() => resolve())
       }),
