@@ -1,4 +1,5 @@
-import { type ToolApprovalStatus, type ToolSet, tool } from 'ai'
+import { type FlexibleSchema, type ToolApprovalStatus, type ToolSet, tool, zodSchema } from 'ai'
+import type { z } from 'zod'
 import { isAppError } from '../core/index.ts'
 import type { Actor, InvokeResult, ToolService } from '../tools/index.ts'
 
@@ -27,6 +28,20 @@ export function toolOutputFor(result: InvokeResult): Record<string, unknown> {
       }
 }
 
+/**
+ * Each tool's input schema wrapped once per process: the wrapper memoizes its JSON Schema, which the
+ * AI SDK otherwise recomputes from zod for every tool at every step of every turn.
+ */
+const inputSchemas = new WeakMap<object, FlexibleSchema<unknown>>()
+const inputSchemaOf = (schema: z.ZodType): FlexibleSchema<unknown> => {
+  let wrapped = inputSchemas.get(schema)
+  if (!wrapped) {
+    wrapped = zodSchema(schema) as FlexibleSchema<unknown>
+    inputSchemas.set(schema, wrapped)
+  }
+  return wrapped
+}
+
 const failureOutput = (error: unknown) => ({
   error: isAppError(error) && error.status < 500 ? error.message : 'The tool failed; nothing was changed.',
   ...(isAppError(error) && error.details ? { details: error.details } : {}),
@@ -51,7 +66,7 @@ export function createAssistantTools({ toolService, actor }: AssistantToolsOptio
   for (const definition of toolService.tools) {
     tools[definition.name] = tool({
       description: `${definition.description}${definition.risk === 'read' ? '' : ` (Changes data: ${definition.risk}.)`}`,
-      inputSchema: definition.inputSchema,
+      inputSchema: inputSchemaOf(definition.inputSchema as z.ZodType),
       execute: async (input: unknown, { toolCallId }: { toolCallId: string }) => {
         const early = settled.get(toolCallId)
         if (early) return early

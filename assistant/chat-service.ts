@@ -285,6 +285,36 @@ export function createChatService({
     for (const { citation } of listed) writer.write(sourceChunkFor(citation))
   }
 
+  /** The instructions and the stored window the model sees, read in the caller's transaction. */
+  async function loadModelContext(
+    tenant: TenantTransaction,
+    {
+      actor,
+      conversation,
+      current,
+    }: { actor: Actor; conversation: ConversationRecord; current?: ConversationRecord },
+  ): Promise<{ instructions: string; history: MessageRecord[] }> {
+    const { workspace, member } = await describeActor(tenant, actor)
+    const latest =
+      current ??
+      (await findConversation(tenant, { id: conversation.id, userId: conversation.userId })) ??
+      conversation
+    return {
+      instructions: buildInstructions({
+        workspaceName: workspace.name,
+        timeZone: workspace.timeZone,
+        member: { name: member.name ?? null, email: member.email, role: member.role },
+        now: clock.now(),
+        summary: latest.summary,
+      }),
+      history: await listMessages(tenant, {
+        conversationId: conversation.id,
+        fromPosition: latest.summarizedThrough,
+        newest: window.keep * 2,
+      }),
+    }
+  }
+
   /** Runs the model on the stored conversation and merges its stream into `writer`. */
   async function runModel({
     actor,
@@ -293,6 +323,7 @@ export function createChatService({
     abortSignal,
     usage,
     pendingOut,
+    preloaded,
   }: {
     actor: Actor & { channel: ChatChannel }
     conversation: ConversationRecord
@@ -300,27 +331,13 @@ export function createChatService({
     abortSignal?: AbortSignal | undefined
     usage: { value?: LanguageModelUsage }
     pendingOut: Map<string, PendingCall>
+    preloaded?: { instructions: string; history: MessageRecord[] } | undefined
   }): Promise<void> {
-    const { instructions, history } = await database.withTenant(tenantOf(actor), async (tenant) => {
-      const { workspace, member } = await describeActor(tenant, actor)
-      const current =
-        (await findConversation(tenant, { id: conversation.id, userId: conversation.userId })) ?? conversation
-      return {
-        instructions: buildInstructions({
-          workspaceName: workspace.name,
-          timeZone: workspace.timeZone,
-          member: { name: member.name ?? null, email: member.email, role: member.role },
-          now: clock.now(),
-          summary: current.summary,
-        }),
-        // Everything after the summary, capped so a failing summarizer cannot grow the prompt.
-        history: await listMessages(tenant, {
-          conversationId: conversation.id,
-          fromPosition: current.summarizedThrough,
-          newest: window.keep * 2,
-        }),
-      }
-    })
+    const { instructions, history } =
+      preloaded ??
+      (await database.withTenant(tenantOf(actor), (tenant) =>
+        loadModelContext(tenant, { actor, conversation }),
+      ))
     const boundActor = { ...actor, conversationId: conversation.id }
     const assistantTools = createAssistantTools({ toolService, actor: boundActor })
     const citations = createCitationRegistry()
@@ -485,7 +502,8 @@ export function createChatService({
           })
         if (stored) {
           onStored?.(stored)
-          if (chatModel && stored.status === 'complete') {
+          // Nothing can need folding before the conversation has more than keep + batch messages.
+          if (chatModel && stored.status === 'complete' && stored.position + 1 > window.keep + window.batch) {
             void summarizeIfLong({ workspaceId: actor.workspaceId, conversation })
           }
           void bus
@@ -813,7 +831,7 @@ export function createChatService({
       if (text.length > maxUserText) {
         throw new AppError('bad_request', { message: `Messages are limited to ${maxUserText} characters.` })
       }
-      const conversation = await database.withTenant(tenantOf(actor), async (tenant) => {
+      const loaded = await database.withTenant(tenantOf(actor), async (tenant) => {
         const found = await loadConversation(tenant, {
           id: conversationId,
           actor,
@@ -835,8 +853,13 @@ export function createChatService({
           parts: [{ type: 'text', text }],
           authorId: actor.userId,
         })
-        return found
+        // The model's context in the same transaction: one round of BEGIN/settings/COMMIT less.
+        const preloaded = chatModel
+          ? await loadModelContext(tenant, { actor, conversation: found, current: found })
+          : undefined
+        return { found, preloaded }
       })
+      const conversation = loaded.found
       const stream = assistantStream({
         actor,
         conversation,
@@ -845,7 +868,15 @@ export function createChatService({
             await searchModeAnswer({ actor, question: text, writer })
             return
           }
-          await runModel({ actor, conversation, writer, abortSignal, usage, pendingOut: pending })
+          await runModel({
+            actor,
+            conversation,
+            writer,
+            abortSignal,
+            usage,
+            pendingOut: pending,
+            preloaded: loaded.preloaded,
+          })
         },
       })
       return { conversationId, stream }

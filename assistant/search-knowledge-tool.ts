@@ -1,8 +1,16 @@
-import { tool } from 'ai'
+import { tool, zodSchema } from 'ai'
 import { z } from 'zod'
 import type { TenantContext } from '../db/index.ts'
 import type { KnowledgeService } from '../ingest/index.ts'
 import type { Citation, CitationRegistry } from './citations.ts'
+
+/** Wrapped once per process, so its JSON Schema is computed once (not per step of every turn). */
+const searchInput = zodSchema(
+  z.object({
+    query: z.string().trim().min(1).max(500).describe('What to look for, in natural language or keywords.'),
+    limit: z.number().int().min(1).max(10).optional().describe('How many passages (default 6).'),
+  }),
+)
 
 export interface SearchKnowledgeToolOptions {
   knowledge: Pick<KnowledgeService, 'searchKnowledge'>
@@ -26,10 +34,7 @@ export function createSearchKnowledgeTool({
   return tool({
     description:
       "Searches the workspace's knowledge base (uploaded documents, web pages and notes) and returns the most relevant passages, each with a number to cite as [n], its document title and page. Use it for any question about policies, processes, products or anything written down.",
-    inputSchema: z.object({
-      query: z.string().trim().min(1).max(500).describe('What to look for, in natural language or keywords.'),
-      limit: z.number().int().min(1).max(10).optional().describe('How many passages (default 6).'),
-    }),
+    inputSchema: searchInput,
     execute: async ({ query, limit }) => {
       const hits = await knowledge.searchKnowledge({ context, query, k: limit ?? 6 })
       const added: Citation[] = []
