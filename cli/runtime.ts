@@ -6,6 +6,7 @@ import {
   createInsightService,
   type InsightScheduler,
   type InsightService,
+  type NotificationSender,
 } from '../assistant/index.ts'
 import {
   AppError,
@@ -144,6 +145,7 @@ export async function createServices({
   clock,
   worker = true,
   listen = true,
+  notificationSenders = [],
 }: {
   database: Database
   config: Config
@@ -157,6 +159,8 @@ export async function createServices({
    * continuation would lose it, and its own decisions are continued by the chat turn itself.
    */
   listen?: boolean
+  /** Where notifications go besides the widget (the Slack bot's direct messages). */
+  notificationSenders?: readonly NotificationSender[]
 }): Promise<Services> {
   const bus =
     database.mode === 'postgres'
@@ -197,7 +201,14 @@ export async function createServices({
     // Decisions taken on any channel continue their conversations.
     const stopListening = listen ? chat.listen() : () => {}
     // Proactive insights: hourly runs and the daily digest per workspace on pg-boss (worker processes).
-    const insights = createInsightService({ database, toolService, clock, bus, logger })
+    const insights = createInsightService({
+      database,
+      toolService,
+      clock,
+      bus,
+      logger,
+      senders: notificationSenders,
+    })
     const stopInsightListener = listen ? insights.listen() : () => {}
     if (worker) {
       insightScheduler = await createInsightScheduler({

@@ -1014,6 +1014,41 @@ describe('/nereid', () => {
   })
 })
 
+describe('notifications', () => {
+  it('delivers a notification as a direct message to the member it is for, and skips members never seen in Slack', async () => {
+    const notification = (userId: string) => ({
+      id: crypto.randomUUID(),
+      userId,
+      kind: 'insight' as const,
+      title: 'Deals going quiet',
+      body: '3 deals have had no activity for 14 days.',
+      insightId: null,
+      data: {},
+      pushedTo: ['widget' as const, 'slack' as const],
+      readAt: null,
+      createdAt: new Date(),
+    })
+    await services.slackBot!.notificationSender.send({
+      workspaceId: acme.id,
+      notification: notification(acme.members.member.userId),
+    })
+    const opened = await slack.waitForCall('conversations.open')
+    expect(opened.args.users).toBe(users.member)
+    const posted = slack
+      .callsTo('chat.postMessage')
+      .find((call) => call.args.channel === opened.response.channel.id)
+    expect(posted?.args.text).toContain('Deals going quiet')
+    expect(posted?.token).toBe(acmeTeam.botToken)
+
+    slack.reset()
+    await services.slackBot!.notificationSender.send({
+      workspaceId: acme.id,
+      notification: notification(acme.members.admin.userId),
+    })
+    expect(slack.calls).toEqual([])
+  })
+})
+
 describe('installation', () => {
   it('installs through OAuth from a signed link, stores the token encrypted and links the team', async () => {
     const { database } = testDatabase

@@ -1,7 +1,7 @@
 import { App, SocketModeReceiver } from '@slack/bolt'
 import type { RetryOptions } from '@slack/web-api'
 import express, { type Router } from 'express'
-import type { ChatService } from '../../assistant/index.ts'
+import type { ChatService, NotificationSender } from '../../assistant/index.ts'
 import { AppError, type Clock, type Config, type EventBus, type Logger } from '../../core/index.ts'
 import type { Database } from '../../db/index.ts'
 import type { ToolService } from '../../tools/index.ts'
@@ -16,6 +16,7 @@ import { createInstallRoutes } from './install-routes.ts'
 import { createInstallationStore } from './installation-store.ts'
 import { registerLifecycleEvents } from './lifecycle-events.ts'
 import { deliveryFilter, registerMessageEvents } from './message-events.ts'
+import { createSlackNotificationSender } from './notification-sender.ts'
 import { createLimiter, createSerializer, type SlackBotContext } from './slack-bot-context.ts'
 import { createSlackClients } from './slack-clients.ts'
 import { createSlackIdentity } from './slack-identity.ts'
@@ -77,6 +78,8 @@ export interface SlackBot {
   router: Router
   /** Signed install links (OAuth mode with ENCRYPTION_KEY). */
   installLinks: InstallLinkTokens | undefined
+  /** Direct messages for notifications (the insight service's `senders`). */
+  notificationSender: NotificationSender
   /** Connects Socket Mode; checks a single-workspace token in the background. */
   start(): Promise<void>
   /** Disconnects and stops listening to the bus and the assistant. */
@@ -251,6 +254,7 @@ export function createSlackBot({
     mode: httpReceiver ? 'http' : 'socket',
     router,
     installLinks,
+    notificationSender: createSlackNotificationSender(context),
     async start() {
       // Checks SLACK_BOT_TOKEN in the background (a bad one is logged); never delays the start.
       if (settings.botToken) void credentials.singleIdentity()

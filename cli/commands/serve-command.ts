@@ -12,6 +12,7 @@ import {
   startHttpServer,
   type WidgetServer,
 } from '../../adapters/index.ts'
+import type { NotificationSender } from '../../assistant/index.ts'
 import { findMember } from '../../db/index.ts'
 import { ensureDemoWorkspace } from '../demo-workspace.ts'
 import {
@@ -54,7 +55,19 @@ export async function serve(
     const demo = options.demo
       ? await ensureDemoWorkspace({ database, clock, dataDir: config.dataDir })
       : undefined
-    services = await createServices({ database, config, logger, clock })
+    // The Slack bot needs the services, and the insight service sends through the bot: bound late.
+    const slackSettings = slackSettingsFromConfig(config)
+    const slackDirectMessages: NotificationSender = {
+      channel: 'slack',
+      send: async (notification) => slackBot?.notificationSender.send(notification),
+    }
+    services = await createServices({
+      database,
+      config,
+      logger,
+      clock,
+      notificationSenders: slackSettings ? [slackDirectMessages] : [],
+    })
     const widgetSecret = resolveWidgetSecret({
       encryptionKey: config.encryptionKey,
       embeddedDataDir: database.mode === 'embedded' ? config.dataDir : undefined,
@@ -69,7 +82,6 @@ export async function serve(
         )
       : undefined
     // The Slack bot when SLACK_* is configured (adapters/slack; README "Slack").
-    const slackSettings = slackSettingsFromConfig(config)
     slackBot = slackSettings
       ? createSlackBot({
           settings: slackSettings,
