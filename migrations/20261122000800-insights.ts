@@ -48,7 +48,7 @@ export async function up({ context }: { context: MigrationContext }): Promise<vo
       action_status text,
       first_detected_at timestamptz NOT NULL,
       last_detected_at timestamptz NOT NULL,
-      -- The detector run that last saw the condition; rows a successful run did not see are resolved.
+      -- The run that raised it or last changed its text (an unchanged finding is not rewritten).
       last_run_id uuid NOT NULL,
       resolved_at timestamptz,
       CHECK ((status = 'resolved') <= (resolved_at IS NOT NULL)),

@@ -47,22 +47,27 @@ export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`
 }
 
-/** 1200000 USD cents -> "$12,000". */
+const moneyFormats = new Map<string, Intl.NumberFormat>()
+const dateFormat = new Intl.DateTimeFormat('en-US', {
+  month: 'short',
+  day: 'numeric',
+  year: 'numeric',
+  timeZone: 'UTC',
+})
+
+/** 1200000 USD cents -> "$12,000". Formatters are cached: building one costs more than a detector row. */
 export function formatMoney(cents: number | string, currency: string): string {
-  const amount = Number(cents) / 100
-  return new Intl.NumberFormat('en-US', { style: 'currency', currency, maximumFractionDigits: 0 }).format(
-    amount,
-  )
+  let format = moneyFormats.get(currency)
+  if (!format) {
+    format = new Intl.NumberFormat('en-US', { style: 'currency', currency, maximumFractionDigits: 0 })
+    moneyFormats.set(currency, format)
+  }
+  return format.format(Number(cents) / 100)
 }
 
 /** A date as "Mar 2, 2026". */
 export function formatDate(value: Date | string): string {
-  const date =
-    typeof value === 'string' ? new Date(value.length === 10 ? `${value}T00:00:00Z` : value) : value
-  return new Intl.DateTimeFormat('en-US', {
-    month: 'short',
-    day: 'numeric',
-    year: 'numeric',
-    timeZone: 'UTC',
-  }).format(date)
+  return dateFormat.format(
+    typeof value === 'string' ? new Date(value.length === 10 ? `${value}T00:00:00Z` : value) : value,
+  )
 }

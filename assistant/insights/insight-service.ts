@@ -80,6 +80,8 @@ export interface InsightRunSummary {
   reopened: number
   notifications: number
   detectors: DetectorOutcome[]
+  /** Writing insights and notifications (after the detectors). */
+  reconcileMs: number
   durationMs: number
 }
 
@@ -270,6 +272,7 @@ export function createInsightService({
         reopened: 0,
         notifications: 0,
         detectors: [],
+        reconcileMs: 0,
         durationMs: 0,
       }
       if (workspace.invalid.length > 0) {
@@ -285,20 +288,24 @@ export function createInsightService({
         timeZone: workspace.timeZone,
         members: workspace.members,
       }
+      // The detectors read concurrently (each in its own transaction), so a real server spreads them
+      // over its cores; the embedded database queues them.
+      const results = await Promise.all(
+        detectors.map((detector) => runDetector(workspaceId, detector, context)),
+      )
       const found: DetectedInsight[] = []
-      for (const detector of detectors) {
-        const result = await runDetector(workspaceId, detector, context)
+      for (const result of results) {
         summary.detectors.push(result.outcome)
         found.push(...result.found)
       }
+      const reconcileStarted = performance.now()
       const succeeded = summary.detectors.filter((outcome) => !outcome.error).map((outcome) => outcome.type)
       const notifications = await database.withTenant({ workspaceId }, async (tenant) => {
-        const upserted = await upsertInsights(tenant, { insights: found, runId, now })
-        const resolved = await resolveVanishedInsights(tenant, { types: succeeded, runId, now })
+        const inserted = await upsertInsights(tenant, { insights: found, runId, now })
+        const resolved = await resolveVanishedInsights(tenant, { types: succeeded, found, now })
         const woken = await wakeSnoozedInsights(tenant, { now })
-        const inserted = upserted.filter((insight) => insight.inserted)
         summary.raised = inserted.length
-        summary.refreshed = upserted.length - inserted.length
+        summary.refreshed = found.length - inserted.length
         summary.resolved = resolved.length
         summary.reopened = woken.length
         const fresh = [...inserted, ...woken]
@@ -311,6 +318,7 @@ export function createInsightService({
           now,
         })
       })
+      summary.reconcileMs = performance.now() - reconcileStarted
       summary.notifications = notifications.length
       await push(workspaceId, notifications)
       summary.durationMs = performance.now() - started
@@ -665,7 +673,7 @@ export function presentInsight(insight: InsightRecord) {
     actionId: insight.actionId,
     actionStatus: insight.actionStatus,
     firstDetectedAt: insight.firstDetectedAt,
-    lastDetectedAt: insight.lastDetectedAt,
+    updatedAt: insight.updatedAt,
     resolvedAt: insight.resolvedAt,
     createdAt: insight.createdAt,
   }

@@ -20,12 +20,15 @@ export const overdueTasksDetector: InsightDetector = {
   async detect({ tenant, now, settings, members }: DetectorContext): Promise<DetectedInsight[]> {
     const rows = await selectRows<OverdueGroupRow>(
       tenant,
-      `SELECT assignee_id AS "assigneeId", count(*)::int AS count, min(due_at) AS "oldestDueAt",
-              to_jsonb((array_agg(jsonb_build_object('id', id, 'title', title, 'dueAt', due_at)
-                 ORDER BY due_at, id))[1:${listedTasks}]) AS tasks
-         FROM tasks
-        WHERE status IN ('todo', 'in_progress') AND due_at < :now
-        GROUP BY assignee_id`,
+      `SELECT o.assignee_id AS "assigneeId", max(o.total)::int AS count, min(o.due_at) AS "oldestDueAt",
+              jsonb_agg(jsonb_build_object('id', o.id, 'title', o.title, 'dueAt', o.due_at) ORDER BY o.due_at, o.id)
+                FILTER (WHERE o.rank <= ${listedTasks}) AS tasks
+         FROM (SELECT id, title, due_at, assignee_id,
+                      row_number() OVER (PARTITION BY assignee_id ORDER BY due_at, id) AS rank,
+                      count(*) OVER (PARTITION BY assignee_id) AS total
+                 FROM tasks
+                WHERE status IN ('todo', 'in_progress') AND due_at < :now) o
+        GROUP BY o.assignee_id`,
       { now },
     )
     return rows.flatMap((group) => {

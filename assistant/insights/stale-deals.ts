@@ -31,7 +31,8 @@ export const staleDealsDetector: InsightDetector = {
       `SELECT d.id, d.name, d.owner_id AS "ownerId", d.stage, d.value_cents AS "valueCents", d.currency,
               last.at AS "lastActivityAt", d.created_at AS "createdAt"
          FROM deals d
-         LEFT JOIN LATERAL (SELECT max(i.occurred_at) AS at FROM crm_interactions i WHERE i.deal_id = d.id) last ON true
+         LEFT JOIN (SELECT i.deal_id, max(i.occurred_at) AS at FROM crm_interactions i
+                     WHERE i.deal_id IS NOT NULL GROUP BY i.deal_id) last ON last.deal_id = d.id
         WHERE d.closed_at IS NULL AND coalesce(last.at, d.created_at) < :cutoff`,
       { cutoff },
     )
