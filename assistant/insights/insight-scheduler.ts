@@ -13,6 +13,10 @@ export interface InsightScheduler {
   syncSchedules(): Promise<{ workspaces: number }>
   /** Queues an on-demand run for one workspace. */
   enqueueRun(options: { workspaceId: string }): Promise<void>
+  /** The per-workspace schedules as stored (queue, workspace, cron, time zone). */
+  listSchedules(): Promise<
+    { queue: string; workspaceId: string; cron: string; timeZone: string | undefined }[]
+  >
   stop(): Promise<void>
 }
 
@@ -90,6 +94,20 @@ export async function createInsightScheduler({
     syncSchedules,
     async enqueueRun({ workspaceId }) {
       await boss.send(insightRunQueue, { workspaceId })
+    },
+    async listSchedules() {
+      const result: { queue: string; workspaceId: string; cron: string; timeZone: string | undefined }[] = []
+      for (const name of [insightRunQueue, insightDigestQueue]) {
+        for (const schedule of await boss.getSchedules(name)) {
+          result.push({
+            queue: name,
+            workspaceId: schedule.key,
+            cron: schedule.cron,
+            timeZone: schedule.timezone ?? undefined,
+          })
+        }
+      }
+      return result
     },
     async stop() {
       await boss.stop({ graceful: true, timeout: 10_000 })
