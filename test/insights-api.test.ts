@@ -184,6 +184,35 @@ describe('insights over HTTP', () => {
     expect((await call('GET', '/v1/insights', { user: otherOwner, key: otherKey })).body.data).toEqual([])
   })
 
+  it('owners and admins change the thresholds; null restores a default', async () => {
+    const admin = members.find((member) => member.role === 'admin')!
+    const plain = members.find((member) => member.role === 'member')!
+    const defaults = await call('GET', '/v1/insights/settings', { user: plain.email })
+    expect(defaults.body).toMatchObject({
+      settings: { staleDealDays: 14, hotProspectScore: 80, digestHour: 8 },
+      overrides: [],
+    })
+    expect(
+      (await call('PUT', '/v1/insights/settings', { user: plain.email, body: { staleDealDays: 30 } })).status,
+    ).toBe(403)
+    expect(
+      (await call('PUT', '/v1/insights/settings', { user: admin.email, body: { staleDealDays: -1 } })).status,
+    ).toBe(400)
+    expect(
+      (await call('PUT', '/v1/insights/settings', { user: admin.email, body: { bogus: 1 } })).status,
+    ).toBe(400)
+    const saved = await call('PUT', '/v1/insights/settings', {
+      user: admin.email,
+      body: { staleDealDays: 30 },
+    })
+    expect(saved.body).toMatchObject({ settings: { staleDealDays: 30 }, overrides: ['staleDealDays'] })
+    const restored = await call('PUT', '/v1/insights/settings', {
+      user: admin.email,
+      body: { staleDealDays: null },
+    })
+    expect(restored.body).toMatchObject({ settings: { staleDealDays: 14 }, overrides: [] })
+  })
+
   it('reads and replaces notification preferences', async () => {
     const plain = members.find((member) => member.role === 'member')!
     expect((await call('GET', '/v1/notifications/preferences', { user: plain.email })).body).toEqual({

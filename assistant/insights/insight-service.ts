@@ -24,6 +24,7 @@ import {
   type NotificationRecord,
   readInsightSettings,
   resolveVanishedInsights,
+  saveInsightSettings,
   saveNotificationPreferences,
   selectRows,
   setInsightActionStatus,
@@ -36,7 +37,7 @@ import {
 import type { Actor, InvokeResult, ToolService } from '../../tools/index.ts'
 import type { DetectorContext, InsightDetector } from './detector.ts'
 import { allDetectors } from './detectors.ts'
-import { type InsightSettings, resolveInsightSettings } from './insight-settings.ts'
+import { type InsightSettings, insightSettingsSchema, resolveInsightSettings } from './insight-settings.ts'
 import { localDate, pushChannels } from './notification-policy.ts'
 import { findTasksDueToday } from './tasks-due-today.ts'
 
@@ -569,6 +570,56 @@ export function createInsightService({
             logger.warn({ err: error, actionId }, 'insight action status not updated'),
           )
       })
+    },
+
+    /** The workspace's effective insight settings and the fields it overrides. */
+    async getSettings({
+      actor,
+    }: {
+      actor: Actor
+    }): Promise<{ settings: InsightSettings; overrides: string[] }> {
+      return database.withTenant(actorFor(actor), async (tenant) => {
+        const { settings: raw } = await readInsightSettings(tenant)
+        const { settings, invalid } = resolveInsightSettings(raw)
+        const overrides =
+          raw && typeof raw === 'object' ? Object.keys(raw).filter((key) => !invalid.includes(key)) : []
+        return { settings, overrides }
+      })
+    },
+
+    /**
+     * Changes the workspace's insight settings (owners and admins): given fields are set, `null`
+     * returns a field to its default. Invalid values are a 400 naming the field.
+     */
+    async saveSettings({
+      actor,
+      changes,
+    }: {
+      actor: Actor
+      changes: Record<string, unknown>
+    }): Promise<{ settings: InsightSettings; overrides: string[] }> {
+      // Why: thresholds decide what every member of the workspace is told.
+      if (actor.role !== 'owner' && actor.role !== 'admin') {
+        throw new AppError('forbidden', { message: 'Only owners and admins can change insight settings.' })
+      }
+      const shape = insightSettingsSchema.shape
+      for (const [key, value] of Object.entries(changes)) {
+        const field = shape[key as keyof typeof shape]
+        if (!field) throw new AppError('validation_failed', { message: `Unknown insight setting "${key}".` })
+        if (value !== null && !field.safeParse(value).success) {
+          throw new AppError('validation_failed', { message: `Invalid value for insight setting "${key}".` })
+        }
+      }
+      await database.withTenant(actorFor(actor), async (tenant) => {
+        const { settings: raw } = await readInsightSettings(tenant)
+        const stored: Record<string, unknown> = raw && typeof raw === 'object' ? { ...(raw as object) } : {}
+        for (const [key, value] of Object.entries(changes)) {
+          if (value === null) delete stored[key]
+          else stored[key] = value
+        }
+        await saveInsightSettings(tenant, { settings: stored })
+      })
+      return service.getSettings({ actor })
     },
 
     /** The member's notifications, newest first. */

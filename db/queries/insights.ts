@@ -268,3 +268,18 @@ export async function readInsightSettings(
   )
   return rows[0] ?? { settings: undefined, timeZone: 'UTC', name: '' }
 }
+
+/** Replaces the workspace's stored insight settings (`workspaces.settings.insights`); returns them. */
+export async function saveInsightSettings(
+  tenant: TenantTransaction,
+  { settings }: { settings: Record<string, unknown> },
+): Promise<Record<string, unknown>> {
+  // Why the id filter as well: row-level security already limits this to the current workspace.
+  const rows = await selectRows<{ settings: Record<string, unknown> }>(
+    tenant,
+    `UPDATE workspaces SET settings = jsonb_set(settings, '{insights}', CAST(:settings AS jsonb))
+      WHERE id = :workspaceId RETURNING settings -> 'insights' AS settings`,
+    { settings: JSON.stringify(settings), workspaceId: tenant.workspaceId },
+  )
+  return rows[0]?.settings ?? {}
+}

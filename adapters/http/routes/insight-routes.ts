@@ -20,6 +20,7 @@ const insightsQuery = z
     ...pagingQueryShape,
   })
   .strict()
+const settingsBody = z.record(z.string(), z.unknown())
 const notificationsQuery = z
   .object({ unread: z.enum(['true', 'false']).optional(), ...pagingQueryShape })
   .strict()
@@ -77,6 +78,15 @@ export function createInsightRoutes({ insights }: { insights: InsightService }):
       throw new AppError('forbidden', { message: 'Only owners and admins can run the insight detectors.' })
     }
     response.json(await insights.runInsights({ workspaceId: context.workspaceId }))
+  })
+
+  router.get('/insights/settings', async (request, response) => {
+    response.json(await insights.getSettings({ actor: actorOf(getRequestContext(request)) }))
+  })
+
+  router.put('/insights/settings', async (request, response) => {
+    const changes = validateInput({ schema: settingsBody, input: request.body ?? {}, what: 'field' })
+    response.json(await insights.saveSettings({ actor: actorOf(getRequestContext(request)), changes }))
   })
 
   router.post('/insights/:id/dismiss', async (request, response) => {
