@@ -174,11 +174,27 @@ export function createReplyPart({
     current.markdown += piece
   }
 
+  /**
+   * Finishes the open stream message; one that ends inside a code block gets the block closed, and
+   * the next message reopens it.
+   */
   async function stopStream(blocks?: KnownBlock[] | undefined): Promise<void> {
     if (!current) return
-    const { ts } = current
+    const { ts, markdown } = current
     current = undefined
-    await client.chat.stopStream({ channel, ts, ...(blocks && blocks.length > 0 ? { blocks } : {}) })
+    const repair = insideFence(markdown)
+    carry = repair ? '```\n' : ''
+    await client.chat.stopStream({
+      channel,
+      ts,
+      ...(repair ? { markdown_text: '\n```' } : {}),
+      ...(blocks && blocks.length > 0 ? { blocks } : {}),
+    })
+  }
+
+  /** Skips the blank lines a new message would otherwise start with. */
+  const skipLeadingBlankLines = () => {
+    sent += text.slice(sent).match(/^\s*/)?.[0].length ?? 0
   }
 
   async function flushStream({
@@ -191,27 +207,35 @@ export function createReplyPart({
     try {
       let pending = text.slice(sent)
       while (pending.length > 0) {
-        const room = limit - 4 - (current ? current.markdown.length : carry.length)
+        const used = current ? current.markdown.length : carry.length
+        // Room for the text, keeping 4 characters for closing a code block.
+        const room = limit - 4 - used
         if (pending.length <= room) {
+          // Near the limit only whole lines go out, so that a full message can end at a line break.
+          if (!final && used + pending.length > limit * 0.7) {
+            const lineEnd = pending.lastIndexOf('\n')
+            if (lineEnd < 0) break
+            await sendToStream(pending.slice(0, lineEnd + 1))
+            sent += lineEnd + 1
+            break
+          }
           await sendToStream(pending)
           sent += pending.length
           break
         }
-        if (room < limit / 4 && current) {
-          await stopStream()
-          continue
+        const lineEnd = pending.lastIndexOf('\n', room - 1)
+        if (lineEnd >= 0 && (lineEnd > 0 || current)) {
+          if (lineEnd > 0) await sendToStream(pending.slice(0, lineEnd))
+          sent += lineEnd
+        } else if (!current) {
+          // One line longer than a whole message: cut it at a space (or anywhere, as a last resort).
+          const cut = Math.max(1, findCut(pending, room))
+          await sendToStream(pending.slice(0, cut))
+          sent += cut
         }
-        const cut = Math.max(1, findCut(pending, room))
-        let piece = pending.slice(0, cut)
-        const reopen = insideFence(`${current?.markdown ?? carry}${piece}`)
-        if (reopen) piece += '\n```'
-        await sendToStream(piece)
-        sent += cut
+        // Otherwise the open message is as full as it gets: it ends here and the text goes on below.
         await stopStream()
-        carry = reopen ? '```\n' : ''
-        // Leading blank lines of the next message are dropped, as a reader would expect.
-        const skipped = text.slice(sent).match(/^\s*/)?.[0].length ?? 0
-        sent += skipped
+        skipLeadingBlankLines()
         pending = text.slice(sent)
       }
       if (final) {
