@@ -1,3 +1,4 @@
+import { slackSettingsFromConfig } from '../../adapters/slack/index.ts'
 import { type Config, ConfigError, createLogger, describeDatabaseUrl, loadConfig } from '../../core/index.ts'
 import { openDatabase } from '../../db/index.ts'
 import type { CommandEnvironment } from '../runtime.ts'
@@ -62,15 +63,13 @@ export async function doctor({ environment, envFile, output }: CommandEnvironmen
       'not configured: chat answers in search mode (knowledge passages, no generated text). Set OPENAI_API_KEY for OpenAI, ' +
         'or OPENAI_BASE_URL (e.g. http://localhost:11434/v1 for Ollama) with NEREID_CHAT_MODEL and NEREID_EMBEDDING_MODEL.',
   )
-  const slackSingle = config.slack.signingSecret && config.slack.botToken
-  const slackOAuth = config.slack.signingSecret && config.slack.clientId && config.slack.clientSecret
+  const slack = slackSettingsFromConfig(config)
   line(
     'Slack',
-    slackOAuth
-      ? 'multi-workspace OAuth'
-      : slackSingle
-        ? 'single workspace (SLACK_BOT_TOKEN)'
-        : 'not configured: set SLACK_SIGNING_SECRET with SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET (OAuth installs).',
+    slack
+      ? `${slack.clientId ? 'multi-workspace OAuth (/slack/install)' : 'single workspace (SLACK_BOT_TOKEN)'}, ` +
+          `${slack.appToken ? 'Socket Mode' : 'events at POST /slack/events'}; link teams with "nereid slack link"`
+      : 'not configured: set SLACK_SIGNING_SECRET with SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET (OAuth installs); SLACK_APP_TOKEN for Socket Mode. README "Slack" has the steps.',
   )
   line(
     'encryption key',
