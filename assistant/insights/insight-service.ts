@@ -13,6 +13,8 @@ import {
   findInsight,
   type InsightRecord,
   type InsightStatus,
+  insightFingerprint,
+  listInsightFingerprints,
   listInsights,
   listNotificationPreferences,
   listNotifications,
@@ -302,7 +304,11 @@ export function createInsightService({
       const reconcileStarted = performance.now()
       const succeeded = summary.detectors.filter((outcome) => !outcome.error).map((outcome) => outcome.type)
       const notifications = await database.withTenant({ workspaceId }, async (tenant) => {
-        const inserted = await upsertInsights(tenant, { insights: found, runId, now })
+        const known = await listInsightFingerprints(tenant, { types: succeeded })
+        const changed = found.filter(
+          (insight) => known.get(`${insight.userId} ${insight.dedupeKey}`) !== insightFingerprint(insight),
+        )
+        const inserted = await upsertInsights(tenant, { insights: changed, runId, now })
         const resolved = await resolveVanishedInsights(tenant, { types: succeeded, found, now })
         const woken = await wakeSnoozedInsights(tenant, { now })
         summary.raised = inserted.length

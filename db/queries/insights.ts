@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { QueryTypes } from 'sequelize'
 import type { TenantTransaction } from '../database.ts'
 import type { InsightSeverity, InsightStatus } from '../vocabulary.ts'
@@ -76,10 +77,45 @@ export interface UpsertedInsight {
   inserted: boolean
 }
 
+/** What a finding says (text, severity, entities, action): equal fingerprints need no rewrite. */
+export function insightFingerprint(insight: DetectedInsight): string {
+  return createHash('sha1')
+    .update(
+      JSON.stringify([
+        insight.severity,
+        insight.title,
+        insight.body,
+        insight.entities,
+        insight.suggestedAction ?? null,
+      ]),
+    )
+    .digest('base64url')
+}
+
+/**
+ * The fingerprints of the unresolved insights of some types, keyed by `<user id> <dedupe key>`: a
+ * run sends only findings that are new or changed, so an hourly run over an unchanged workspace
+ * writes nothing.
+ */
+export async function listInsightFingerprints(
+  tenant: TenantTransaction,
+  { types }: { types: readonly string[] },
+): Promise<Map<string, string>> {
+  if (types.length === 0) return new Map()
+  const rows = await bindRows<{ key: string; fingerprint: string | null }>(
+    tenant,
+    `SELECT user_id::text || ' ' || dedupe_key AS key, data ->> 'fingerprint' AS fingerprint
+       FROM proactive_insights WHERE resolved_at IS NULL AND type = ANY($1::text[])`,
+    [types],
+  )
+  return new Map(rows.map((row) => [row.key, row.fingerprint ?? '']))
+}
+
 /**
  * Raises or refreshes insights in one statement per batch. An unresolved insight with the same
  * member and dedupe key keeps its status (so a dismissed or snoozed insight is not raised again
- * while its condition holds) and is rewritten only when its text, severity or entities changed:
+ * while its condition holds) and is rewritten only when its fingerprint (text, severity, entities,
+ * action) changed:
  * an hourly run over an unchanged workspace writes nothing. Returns the newly raised insights.
  */
 export async function upsertInsights(
@@ -94,7 +130,7 @@ export async function upsertInsights(
       title: insight.title,
       body: insight.body,
       entities: insight.entities,
-      data: insight.data ?? {},
+      data: { ...insight.data, fingerprint: insightFingerprint(insight) },
       user_id: insight.userId,
       dedupe_key: insight.dedupeKey,
       suggested_action: insight.suggestedAction ?? null,
@@ -115,8 +151,7 @@ export async function upsertInsights(
                 severity = excluded.severity, title = excluded.title, body = excluded.body,
                 entities = excluded.entities, data = excluded.data, suggested_action = excluded.suggested_action,
                 last_detected_at = excluded.last_detected_at, last_run_id = excluded.last_run_id
-          WHERE (p.severity, p.title, p.body, p.entities) IS DISTINCT FROM
-                (excluded.severity, excluded.title, excluded.body, excluded.entities)
+          WHERE p.data ->> 'fingerprint' IS DISTINCT FROM excluded.data ->> 'fingerprint'
          RETURNING p.id, p.user_id AS "userId", p.type, p.severity, p.title, p.body, p.status, (p.xmax = 0) AS inserted
        )
        SELECT * FROM upserted WHERE inserted`,
