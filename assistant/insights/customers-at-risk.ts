@@ -19,17 +19,22 @@ export const customersAtRiskDetector: InsightDetector = {
     const cutoff = new Date(now.getTime() - settings.customerAtRiskDays * 24 * 60 * 60 * 1000)
     const rows = await selectRows<AtRiskRow>(
       tenant,
-      `WITH touches AS (
-         SELECT coalesce(i.customer_id, ct.customer_id, d.customer_id) AS customer_id, max(i.occurred_at) AS at
-           FROM crm_interactions i
-           LEFT JOIN contacts ct ON ct.id = i.contact_id
-           LEFT JOIN deals d ON d.id = i.deal_id
-          GROUP BY 1
-       )
-       SELECT c.id, c.name, c.owner_id AS "ownerId", t.at AS "lastActivityAt", c.created_at AS "createdAt"
+      // NOT EXISTS stops at the first recent interaction, so healthy customers cost one index probe
+      // each; only the customers at risk get their last interaction looked up.
+      `SELECT c.id, c.name, c.owner_id AS "ownerId", c.created_at AS "createdAt",
+              greatest(
+                (SELECT max(i.occurred_at) FROM crm_interactions i WHERE i.customer_id = c.id),
+                (SELECT max(i.occurred_at) FROM contacts ct JOIN crm_interactions i ON i.contact_id = ct.id
+                  WHERE ct.customer_id = c.id),
+                (SELECT max(i.occurred_at) FROM deals d JOIN crm_interactions i ON i.deal_id = d.id
+                  WHERE d.customer_id = c.id)) AS "lastActivityAt"
          FROM customers c
-         LEFT JOIN touches t ON t.customer_id = c.id
-        WHERE c.status = 'active' AND coalesce(t.at, c.created_at) < :cutoff`,
+        WHERE c.status = 'active' AND c.created_at < :cutoff
+          AND NOT EXISTS (SELECT 1 FROM crm_interactions i WHERE i.customer_id = c.id AND i.occurred_at >= :cutoff)
+          AND NOT EXISTS (SELECT 1 FROM contacts ct JOIN crm_interactions i ON i.contact_id = ct.id
+                           WHERE ct.customer_id = c.id AND i.occurred_at >= :cutoff)
+          AND NOT EXISTS (SELECT 1 FROM deals d JOIN crm_interactions i ON i.deal_id = d.id
+                           WHERE d.customer_id = c.id AND i.occurred_at >= :cutoff)`,
       { cutoff },
     )
     return rows.flatMap((customer) => {

@@ -29,11 +29,11 @@ export const staleDealsDetector: InsightDetector = {
     const rows = await selectRows<StaleDealRow>(
       tenant,
       `SELECT d.id, d.name, d.owner_id AS "ownerId", d.stage, d.value_cents AS "valueCents", d.currency,
-              last.at AS "lastActivityAt", d.created_at AS "createdAt"
+              (SELECT max(i.occurred_at) FROM crm_interactions i WHERE i.deal_id = d.id) AS "lastActivityAt",
+              d.created_at AS "createdAt"
          FROM deals d
-         LEFT JOIN (SELECT i.deal_id, max(i.occurred_at) AS at FROM crm_interactions i
-                     WHERE i.deal_id IS NOT NULL GROUP BY i.deal_id) last ON last.deal_id = d.id
-        WHERE d.closed_at IS NULL AND coalesce(last.at, d.created_at) < :cutoff`,
+        WHERE d.closed_at IS NULL AND d.created_at < :cutoff
+          AND NOT EXISTS (SELECT 1 FROM crm_interactions i WHERE i.deal_id = d.id AND i.occurred_at >= :cutoff)`,
       { cutoff },
     )
     return rows.flatMap((deal) => {
