@@ -203,6 +203,32 @@ describe('decisions', () => {
     expect(row!.actionStatus).toBe('executed')
   })
 
+  it('accepting a past-close insight moves the expected close date two weeks out once approved', async () => {
+    const [insight] = await query<{ id: string; userId: string; dealId: string }>(
+      `SELECT id, user_id AS "userId", entities -> 0 ->> 'id' AS "dealId" FROM proactive_insights
+        WHERE type = 'deal_past_close' AND status = 'open' ORDER BY id LIMIT 1`,
+    )
+    const actor = actorFor(insight!.userId)
+    const { action } = await service.accept({ actor, id: insight!.id })
+    expect(action.status).toBe('pending')
+    await testbed.service.approve({ actor, actionId: action.actionId })
+    const [deal] = await query<{ expectedCloseDate: string }>(
+      `SELECT to_char(expected_close_date, 'YYYY-MM-DD') AS "expectedCloseDate" FROM deals WHERE id = :id`,
+      { id: insight!.dealId },
+    )
+    const expected = new Date(testbed.clock.now().getTime() + 14 * 24 * 60 * 60 * 1000)
+      .toISOString()
+      .slice(0, 10)
+    expect(deal!.expectedCloseDate).toBe(expected)
+    // The next run finds the condition gone and resolves the (accepted) insight.
+    await service.runInsights({ workspaceId: testbed.workspaceId })
+    const [after] = await query<{ status: string; resolvedAt: Date | null }>(
+      'SELECT status, resolved_at AS "resolvedAt" FROM proactive_insights WHERE id = :id',
+      { id: insight!.id },
+    )
+    expect(after).toMatchObject({ status: 'accepted', resolvedAt: expect.any(Date) })
+  })
+
   it('only the member an insight is for can see or decide it', async () => {
     const [insight] = await query<{ id: string; userId: string }>(
       `SELECT id, user_id AS "userId" FROM proactive_insights WHERE status = 'open' ORDER BY id LIMIT 1`,
