@@ -11,12 +11,15 @@
  * The requests come from a child process (bench/slack-bench-clients.ts), so the server's event
  * loop is its own. Floor: the same number of concurrent `GET /healthz` requests on the same HTTP
  * server (express, helmet and the request log, nothing else). Also reported: event -> answer
- * complete in Slack.
+ * complete in Slack, and the server's own share of each acknowledgement (request arrived ->
+ * response written, measured in the server process).
  *
  * Target: acknowledgement p99 < 100 ms (Slack allows 3 s).
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { createChatModel } from '../assistant/index.ts'
 import { createLogger, systemClock } from '../core/index.ts'
@@ -93,7 +96,31 @@ export async function runSlackBench({ database, mode, log }: SlackBenchOptions):
       logger: createLogger({ level: 'silent' }),
     },
   })
-  const served = await services.listen()
+  // The app on a plain HTTP server, timing each request from its arrival (headers parsed) to the
+  // last byte of the response written: the server's own share of the acknowledgement.
+  const serverSide = { events: [] as number[], health: [] as number[] }
+  const httpServer = http.createServer((request, response) => {
+    const arrived = performance.now()
+    response.on('finish', () => {
+      const list =
+        request.url === '/slack/events'
+          ? serverSide.events
+          : request.url === '/healthz'
+            ? serverSide.health
+            : undefined
+      list?.push(performance.now() - arrived)
+    })
+    services.app(request, response)
+  })
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve))
+  const served = {
+    url: `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        httpServer.closeAllConnections()
+        httpServer.close(() => resolve())
+      }),
+  }
   const child = fork(join(import.meta.dirname, 'slack-bench-clients.ts'), {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -150,6 +177,8 @@ export async function runSlackBench({ database, mode, log }: SlackBenchOptions):
     await healthBurst(concurrency)
     await burst(10)
     await waitForAnswers(10)
+    serverSide.events.length = 0
+    serverSide.health.length = 0
     const acks: number[] = []
     const floor: number[] = []
     const completions: number[] = []
@@ -173,6 +202,9 @@ export async function runSlackBench({ database, mode, log }: SlackBenchOptions):
     log(
       `slack: ${acks.length} signed events, ${concurrency} at once x ${rounds} rounds: acknowledgement p50 ${round(p50)} ms, p99 ${round(p99)} ms (target < ${targetP99Ms}); floor GET /healthz x ${concurrency} at once p50 ${round(percentile(floor, 0.5))} ms, p99 ${round(percentile(floor, 0.99))} ms; event -> answer complete in Slack p50 ${round(percentile(completions, 0.5))} ms, p99 ${round(percentile(completions, 0.99))} ms; ${errors} errors, ${unanswered} unanswered`,
     )
+    log(
+      `slack: server side (request arrived -> response written): acknowledgement p50 ${round(percentile(serverSide.events, 0.5))} ms, p99 ${round(percentile(serverSide.events, 0.99))} ms; GET /healthz p50 ${round(percentile(serverSide.health, 0.5))} ms, p99 ${round(percentile(serverSide.health, 0.99))} ms`,
+    )
     rows.push({
       bench: `slack acknowledgement (${concurrency} concurrent events)`,
       database: mode,
@@ -183,6 +215,10 @@ export async function runSlackBench({ database, mode, log }: SlackBenchOptions):
       floor: `GET /healthz, ${concurrency} concurrent`,
       floor_p50_ms: round(percentile(floor, 0.5)),
       floor_p99_ms: round(percentile(floor, 0.99)),
+      server_p50_ms: round(percentile(serverSide.events, 0.5)),
+      server_p99_ms: round(percentile(serverSide.events, 0.99)),
+      floor_server_p50_ms: round(percentile(serverSide.health, 0.5)),
+      floor_server_p99_ms: round(percentile(serverSide.health, 0.99)),
       answer_complete_p50_ms: round(percentile(completions, 0.5)),
       answer_complete_p99_ms: round(percentile(completions, 0.99)),
       errors,
