@@ -19,9 +19,12 @@ import { createLexicalEmbedder } from '../ingest/embedders/lexical-embedder.ts'
 import { createKnowledgeService } from '../ingest/index.ts'
 import { createTestDatabase } from '../test/support/test-database.ts'
 import { allTools, createToolService } from '../tools/index.ts'
+import { runInsightsBench } from './insights-bench.ts'
 import { runKnowledgeBench } from './knowledge-bench.ts'
 import { type Measurement, measure } from './measure.ts'
+import { runSlackBench } from './slack-bench.ts'
 import { runTurnBench } from './turn-bench.ts'
+import { runWidgetBench } from './widget-bench.ts'
 
 if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL
 const runs = Number(process.env.BENCH_RUNS ?? 300)
@@ -195,27 +198,30 @@ for (const { measurement, floor } of pairs) {
   )
 }
 
-// Knowledge: ingestion throughput and retrieval latency/recall at scale (bench/knowledge-bench.ts).
-if (process.env.BENCH_SKIP_KNOWLEDGE !== '1') {
+// The feature benches, each skippable with its BENCH_SKIP_* variable. Each prints its own table and
+// returns rows, printed as one JSON line each.
+type BenchSection = (options: {
+  database: typeof database
+  mode: typeof testDatabase.mode
+  log: (line: string) => void
+}) => Promise<object[]>
+const sections: { skip: string; run: BenchSection }[] = [
+  // Ingestion throughput and retrieval latency/recall at scale.
+  { skip: 'BENCH_SKIP_KNOWLEDGE', run: runKnowledgeBench },
+  // The assistant turn: time to first token against a bare streamText, and 200 concurrent chats.
+  { skip: 'BENCH_SKIP_TURN', run: runTurnBench },
+  // The widget socket: memory per idle connection, model-to-client delay with 100 streams.
+  { skip: 'BENCH_SKIP_WIDGET', run: runWidgetBench },
+  // Slack: acknowledgement latency of 50 concurrent events.
+  { skip: 'BENCH_SKIP_SLACK', run: runSlackBench },
+  // Proactive insights: a full detector run over 50k deals, 100k tasks, 10k recipients.
+  { skip: 'BENCH_SKIP_INSIGHTS', run: runInsightsBench },
+]
+for (const section of sections) {
+  if (process.env[section.skip] === '1') continue
   console.log('')
-  const knowledgeRows = await runKnowledgeBench({
-    database,
-    mode: testDatabase.mode,
-    log: (line) => console.log(line),
-  })
+  const rows = await section.run({ database, mode: testDatabase.mode, log: (line) => console.log(line) })
   console.log('')
-  for (const row of knowledgeRows) console.log(JSON.stringify(row))
-}
-
-// The assistant turn: time to first token against a bare streamText, and concurrency (bench/turn-bench.ts).
-if (process.env.BENCH_SKIP_TURN !== '1') {
-  console.log('')
-  const turnRows = await runTurnBench({
-    database,
-    mode: testDatabase.mode,
-    log: (line) => console.log(line),
-  })
-  console.log('')
-  for (const row of turnRows) console.log(JSON.stringify(row))
+  for (const row of rows) console.log(JSON.stringify(row))
 }
 await testDatabase.close()
