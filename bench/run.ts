@@ -19,6 +19,7 @@ import { createLexicalEmbedder } from '../ingest/embedders/lexical-embedder.ts'
 import { createKnowledgeService } from '../ingest/index.ts'
 import { createTestDatabase } from '../test/support/test-database.ts'
 import { allTools, createToolService } from '../tools/index.ts'
+import type { BenchSection } from './bench-harness.ts'
 import { runInsightsBench } from './insights-bench.ts'
 import { runKnowledgeBench } from './knowledge-bench.ts'
 import { type Measurement, measure } from './measure.ts'
@@ -200,11 +201,6 @@ for (const { measurement, floor } of pairs) {
 
 // The feature benches, each skippable with its BENCH_SKIP_* variable. Each prints its own table and
 // returns rows, printed as one JSON line each.
-type BenchSection = (options: {
-  database: typeof database
-  mode: typeof testDatabase.mode
-  log: (line: string) => void
-}) => Promise<object[]>
 const sections: { skip: string; run: BenchSection }[] = [
   // Ingestion throughput and retrieval latency/recall at scale.
   { skip: 'BENCH_SKIP_KNOWLEDGE', run: runKnowledgeBench },

@@ -16,7 +16,7 @@
  *
  * Target: acknowledgement p99 < 100 ms (Slack allows 3 s).
  */
-import { type ChildProcess, fork } from 'node:child_process'
+import { fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -27,6 +27,7 @@ import { type Database, linkSlackTeam } from '../db/index.ts'
 import { createTestServices, createTestWorkspace } from '../test/support/http-fixtures.ts'
 import { startScriptedLlmServer } from '../test/support/scripted-llm-server.ts'
 import { startSlackStandIn } from '../test/support/slack-stand-in.ts'
+import { askChild, percentile, round } from './bench-harness.ts'
 
 const targetP99Ms = 100
 
@@ -37,27 +38,6 @@ export interface SlackBenchOptions {
   database: Database
   mode: string
   log: (line: string) => void
-}
-
-const percentile = (values: number[], fraction: number) => {
-  const sorted = [...values].sort((left, right) => left - right)
-  return sorted.length
-    ? sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!
-    : Number.NaN
-}
-const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits
-
-/** Sends a command to the client process and waits for its reply. */
-function ask<Reply>(child: ChildProcess, message: Record<string, unknown>, done: string): Promise<Reply> {
-  return new Promise((resolve) => {
-    const onMessage = (reply: { done?: string }) => {
-      if (reply.done !== done) return
-      child.off('message', onMessage)
-      resolve(reply as Reply)
-    }
-    child.on('message', onMessage)
-    child.send(message)
-  })
 }
 
 /** Runs the Slack acknowledgement bench and returns its rows. */
@@ -148,7 +128,7 @@ export async function runSlackBench({ database, mode, log }: SlackBenchOptions):
       })
     })
     return (
-      await ask<{ results: Result[] }>(
+      await askChild<{ results: Result[] }>(
         child,
         { command: 'events', url: served.url, signingSecret, bodies },
         'events',
@@ -157,7 +137,7 @@ export async function runSlackBench({ database, mode, log }: SlackBenchOptions):
   }
 
   async function healthBurst(count: number): Promise<number[]> {
-    const { results } = await ask<{ results: Result[] }>(
+    const { results } = await askChild<{ results: Result[] }>(
       child,
       { command: 'health', url: served.url, count },
       'health',

@@ -14,7 +14,7 @@
  *
  * Targets: < 50 KB per idle connection, p99 added delay < 50 ms, no errors.
  */
-import { type ChildProcess, fork } from 'node:child_process'
+import { fork } from 'node:child_process'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -24,6 +24,7 @@ import { createChatModel } from '../assistant/index.ts'
 import { systemClock } from '../core/index.ts'
 import type { Database } from '../db/index.ts'
 import { createTestServices, createTestWorkspace } from '../test/support/http-fixtures.ts'
+import { askChild, percentile, round } from './bench-harness.ts'
 
 const targets = { idleBytesPerConnection: 50 * 1024, addedP99Ms: 50 }
 const tokensPerAnswer = 40
@@ -37,14 +38,6 @@ export interface WidgetBenchOptions {
   mode: string
   log: (line: string) => void
 }
-
-const percentile = (values: number[], fraction: number) => {
-  const sorted = [...values].sort((left, right) => left - right)
-  return sorted.length
-    ? sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!
-    : Number.NaN
-}
-const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits
 
 /** A local OpenAI-compatible model: each streamed token is the epoch time (ms) it was sent. */
 async function startTimestampModel(): Promise<{ url: string; close(): Promise<void> }> {
@@ -101,19 +94,6 @@ function memory() {
   return { heapAndExternal: usage.heapUsed + usage.external + usage.arrayBuffers, rss: usage.rss }
 }
 
-/** Sends a command to the client process and waits for its reply. */
-function ask<Reply>(child: ChildProcess, message: Record<string, unknown>, done: string): Promise<Reply> {
-  return new Promise((resolve) => {
-    const onMessage = (reply: { done?: string }) => {
-      if (reply.done !== done) return
-      child.off('message', onMessage)
-      resolve(reply as Reply)
-    }
-    child.on('message', onMessage)
-    child.send(message)
-  })
-}
-
 /** Runs the widget bench and returns one row per measurement. */
 export async function runWidgetBench({ database, mode, log }: WidgetBenchOptions): Promise<WidgetBenchRow[]> {
   const idle = Number(process.env.BENCH_WIDGET_IDLE ?? 1000)
@@ -149,7 +129,7 @@ export async function runWidgetBench({ database, mode, log }: WidgetBenchOptions
   const rows: WidgetBenchRow[] = []
   try {
     const before = memory()
-    const opened = await ask<{ opened: number; errors: number }>(
+    const opened = await askChild<{ opened: number; errors: number }>(
       child,
       { command: 'open', url: served.url.replace('http', 'ws'), tokens },
       'open',
@@ -174,19 +154,19 @@ export async function runWidgetBench({ database, mode, log }: WidgetBenchOptions
 
     // Both paths warmed once (connections to the model, code paths), then measured.
     const floorRound = () =>
-      ask<{ delays: number[]; errors: number }>(
+      askChild<{ delays: number[]; errors: number }>(
         child,
         { command: 'floor', modelUrl: model.url, count: streams },
         'floor',
       )
     await floorRound()
     const floor = await floorRound()
-    await ask(
+    await askChild(
       child,
       { command: 'stream', count: streams, chatPrefix: `warm-${Date.now()}`, text: 'Hello' },
       'stream',
     )
-    const streamed = await ask<{
+    const streamed = await askChild<{
       delays: number[]
       errors: number
       finished: number
