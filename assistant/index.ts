@@ -16,6 +16,6 @@ export {
   textOf,
 } from './chat-service.ts'
 export { type Citation, type CitationRegistry, createCitationRegistry, sourceChunkFor } from './citations.ts'
+export * from './insights/index.ts'
 export { buildInstructions, formatToday } from './instructions.ts'
 export { createSearchKnowledgeTool } from './search-knowledge-tool.ts'
-export * from './insights/index.ts'

@@ -9,7 +9,10 @@ function fakeSlack({ streaming = true }: { streaming?: boolean } = {}) {
   let sequence = 0
   const messages = new Map<string, { text: string; stopped: boolean; blocks?: unknown }>()
   const calls: { method: string; args: Record<string, unknown> }[] = []
-  const next = () => `1700000000.${String((sequence += 1)).padStart(6, '0')}`
+  const next = () => {
+    sequence += 1
+    return `1700000000.${String(sequence).padStart(6, '0')}`
+  }
   const client = {
     chat: {
       startStream: async (args: Record<string, unknown>) => {

@@ -124,19 +124,6 @@ export {
   recordListSpecs,
 } from './records.ts'
 export { selectRows } from './select-rows.ts'
-export { type ListTasksOptions, listTasks, type TaskList, type TaskListItem } from './task-queries.ts'
-export {
-  addMember,
-  createWorkspace,
-  findMember,
-  findWorkspace,
-  getCurrentWorkspace,
-  listMembers,
-  listWorkspaces,
-  type MemberSummary,
-  slugify,
-  type WorkspaceSummary,
-} from './workspaces.ts'
 export {
   claimSlackApprovalCards,
   claimSlackDelivery,
@@ -165,3 +152,16 @@ export {
   saveSlackUserLink,
   unlinkSlackTeam,
 } from './slack.ts'
+export { type ListTasksOptions, listTasks, type TaskList, type TaskListItem } from './task-queries.ts'
+export {
+  addMember,
+  createWorkspace,
+  findMember,
+  findWorkspace,
+  getCurrentWorkspace,
+  listMembers,
+  listWorkspaces,
+  type MemberSummary,
+  slugify,
+  type WorkspaceSummary,
+} from './workspaces.ts'
