@@ -31,9 +31,11 @@ import {
   createKnowledgeDocument,
   createWorkspace,
   type Database,
+  defaultEfSearch,
   embeddingIndexName,
   ensureEmbeddingIndex,
   ensureTenantEmbeddingIndex,
+  hnswBuild,
   type NewChunk,
   replaceDocumentChunks,
   searchKnowledgeChunks,
@@ -41,6 +43,7 @@ import {
   type TenantTransaction,
   tenantEmbeddingIndexName,
   tenantIndexThreshold,
+  type VectorStrategy,
 } from '../db/index.ts'
 import { buildEmbeddingText } from '../ingest/chunk-document.ts'
 import type { Embedder } from '../ingest/embedders/embedder.ts'
@@ -363,11 +366,83 @@ export async function loadSyntheticChunks({
 // ---------------------------------------------------------------------------------------------
 // Retrieval at scale
 
-interface BenchQuery {
+/** A retrieval bench query: a window of a chunk's text (some paraphrased) and its embedding. */
+export interface BenchQuery {
   text: string
   paraphrased: boolean
   embedding: number[]
+  /** `embedding` as a pgvector literal. */
   literal: string
+}
+
+/** Options of {@link createBenchQueries}. */
+export interface BenchQueriesOptions {
+  /** Documents per workspace, as loadSyntheticChunks will write them. */
+  documentCounts: number[]
+  chunksPerDocument: number
+  /** The workspaces (indexes into `documentCounts`) that get queries, in this order. */
+  workspaces: number[]
+  /** Queries per workspace. */
+  queryCount: number
+}
+
+/** The retrieval bench's queries, chosen before loading (so no chunk text has to be kept). */
+export interface BenchQueries {
+  /** For loadSyntheticChunks' `onChunk`: keeps the text of the chosen chunks. */
+  onChunk: NonNullable<LoadSyntheticChunksOptions['onChunk']>
+  /** The chosen chunks (document index, position), e.g. to read their text back from a loaded database. */
+  picked: { workspace: number; document: number; position: number }[]
+  /**
+   * The queries of one workspace, after loading, embedded by `embedder`. Call in the order of
+   * `workspaces` for the same queries as the knowledge bench (one seeded random stream).
+   */
+  queriesFor(options: { workspace: number; embedder: Embedder }): Promise<BenchQuery[]>
+}
+
+/**
+ * Picks the chunks the queries are taken from (seeded: every run and every bench that uses it gets
+ * the same ones) and, after loading, turns them into queries with `queryFromChunk` (3 in 10
+ * paraphrased).
+ */
+export function createBenchQueries({
+  documentCounts,
+  chunksPerDocument,
+  workspaces,
+  queryCount,
+}: BenchQueriesOptions): BenchQueries {
+  const queryRandom = createRandom(20_261_122)
+  const picks = new Map<string, { workspace: number; slot: number }[]>()
+  for (const workspace of workspaces) {
+    for (let slot = 0; slot < queryCount; slot += 1) {
+      const document = randomInt(queryRandom, 0, documentCounts[workspace]! - 1)
+      const chunk = randomInt(queryRandom, 0, chunksPerDocument - 1)
+      const key = `${workspace}:${document}:${chunk}`
+      picks.set(key, [...(picks.get(key) ?? []), { workspace, slot }])
+    }
+  }
+  const sourceTexts = new Map(workspaces.map((workspace) => [workspace, new Array<string>(queryCount)]))
+  return {
+    picked: [...picks.keys()].map((key) => {
+      const [workspace, document, position] = key.split(':').map(Number)
+      return { workspace: workspace!, document: document!, position: position! }
+    }),
+    onChunk: ({ workspace, document, position, text }) => {
+      for (const pick of picks.get(`${workspace}:${document}:${position}`) ?? []) {
+        sourceTexts.get(pick.workspace)![pick.slot] = text
+      }
+    },
+    async queriesFor({ workspace, embedder }) {
+      const queries: BenchQuery[] = []
+      for (const [slot, source] of (sourceTexts.get(workspace) ?? []).entries()) {
+        const paraphrased = slot % 10 >= 7
+        const text = queryFromChunk(queryRandom, source, paraphrased)
+        const [embedding] = await embedder.embed([text])
+        queries.push({ text, paraphrased, embedding: embedding!, literal: `[${embedding!.join(',')}]` })
+      }
+      sourceTexts.delete(workspace)
+      return queries
+    },
+  }
 }
 
 interface Hit {
@@ -375,7 +450,8 @@ interface Hit {
   distance: number
 }
 
-async function tenantSelect<Result extends object>(
+/** Rows of a raw SELECT in the caller's transaction (tenant or system). */
+export async function tenantSelect<Result extends object>(
   tenant: Pick<TenantTransaction, 'sequelize' | 'transaction'>,
   sql: string,
   replacements: Record<string, unknown> = {},
@@ -391,7 +467,13 @@ async function runRetrievalBench({ database, mode, log }: KnowledgeBenchOptions)
   const bigChunks = Number(process.env.BENCH_KNOWLEDGE_CHUNKS ?? (mode === 'postgres' ? 100_000 : 10_000))
   const queryCount = Number(process.env.BENCH_KNOWLEDGE_QUERIES ?? 200)
   const maintenanceWorkMem = process.env.BENCH_KNOWLEDGE_MAINTENANCE_WORK_MEM ?? '512MB'
-  const efSearchValues = (process.env.BENCH_KNOWLEDGE_EF_SEARCH ?? '100,200,400,800').split(',').map(Number)
+  // The sweep always includes the code's setting (defaultEfSearch).
+  const efSearchValues = (
+    process.env.BENCH_KNOWLEDGE_EF_SEARCH?.split(',').map(Number) ?? [100, 200, 400, 800]
+  )
+    .concat(process.env.BENCH_KNOWLEDGE_EF_SEARCH ? [] : [defaultEfSearch])
+    .filter((value, index, values) => values.indexOf(value) === index)
+    .sort((left, right) => left - right)
   const workspaceCount = 10
   const chunksPerDocument = 100
   const dimensions = 256
@@ -411,18 +493,13 @@ async function runRetrievalBench({ database, mode, log }: KnowledgeBenchOptions)
   const documentCounts = sizes.map((size) => Math.ceil(size / chunksPerDocument))
 
   // The chunks queries are taken from (workspaces 0 and 1), chosen before loading so no text is kept.
-  const queryRandom = createRandom(20_261_122)
   const measured = [0, 1]
-  const picks = new Map<string, { workspace: number; slot: number }[]>()
-  for (const workspace of measured) {
-    for (let slot = 0; slot < queryCount; slot += 1) {
-      const document = randomInt(queryRandom, 0, documentCounts[workspace]! - 1)
-      const chunk = randomInt(queryRandom, 0, chunksPerDocument - 1)
-      const key = `${workspace}:${document}:${chunk}`
-      picks.set(key, [...(picks.get(key) ?? []), { workspace, slot }])
-    }
-  }
-  const sourceTexts = measured.map(() => new Array<string>(queryCount))
+  const benchQueries = createBenchQueries({
+    documentCounts,
+    chunksPerDocument,
+    workspaces: measured,
+    queryCount,
+  })
 
   const totalChunks = sizes.reduce((total, size) => total + size, 0)
   progress(
@@ -435,11 +512,7 @@ async function runRetrievalBench({ database, mode, log }: KnowledgeBenchOptions)
     embedder,
     chunksPerDocument,
     progress,
-    onChunk: ({ workspace, document, position, text }) => {
-      for (const pick of picks.get(`${workspace}:${document}:${position}`) ?? []) {
-        sourceTexts[pick.workspace]![pick.slot] = text
-      }
-    },
+    onChunk: benchQueries.onChunk,
   })
   const { seconds: loadSeconds, embedSeconds } = loaded
 
@@ -538,7 +611,7 @@ async function runRetrievalBench({ database, mode, log }: KnowledgeBenchOptions)
       `ANALYZE ${analyzeSeconds.toFixed(1)} s; table ${round1(info.tableMb)} MB`,
   )
   log(
-    `HNSW indexes (${model}, m 16, ef_construction 128, maintenance_work_mem ${maintenanceWorkMem}): shared per-model index over all ${totalChunks} rows built in ${indexSeconds.toFixed(1)} s, ${round1(info.indexMb)} MB; ` +
+    `HNSW indexes (${model}, m ${hnswBuild.m}, ef_construction ${hnswBuild.efConstruction}, maintenance_work_mem ${maintenanceWorkMem}): shared per-model index over all ${totalChunks} rows built in ${indexSeconds.toFixed(1)} s, ${round1(info.indexMb)} MB; ` +
       `the big workspace's own index (${ownIndex[0] ? bigChunks : 0} rows) in ${tenantIndexSeconds.toFixed(1)} s, ${round1(info.tenantIndexMb)} MB`,
   )
 
@@ -554,14 +627,7 @@ async function runRetrievalBench({ database, mode, log }: KnowledgeBenchOptions)
 
   for (const workspace of measured) {
     const context = { workspaceId: workspaceIds[workspace]! }
-    const queries: BenchQuery[] = []
-    for (const [slot, source] of sourceTexts[workspace]!.entries()) {
-      const paraphrased = slot % 10 >= 7
-      const text = queryFromChunk(queryRandom, source, paraphrased)
-      const [embedding] = await embedder.embed([text])
-      queries.push({ text, paraphrased, embedding: embedding!, literal: `[${embedding!.join(',')}]` })
-    }
-    sourceTexts[workspace] = []
+    const queries = await benchQueries.queriesFor({ workspace, embedder })
     const label =
       workspace === 0
         ? `big workspace, ${sizes[0]} chunks${ownIndex[0] ? ', own HNSW index' : ', exact search'}`
@@ -723,7 +789,7 @@ async function measureRetrieval({
         operation: cycling((query) => knowledge.searchKnowledge({ context, query: query.text, k })),
       })
     : undefined
-  const searchSql = (query: BenchQuery, withVector: boolean) =>
+  const searchSql = (query: BenchQuery, withVector: boolean, vectorStrategy?: VectorStrategy) =>
     database.withTenant(context, (tenant) =>
       searchKnowledgeChunks(tenant, {
         text: query.text,
@@ -732,18 +798,33 @@ async function measureRetrieval({
         k,
         iterativeScan,
         minSimilarity: 0.1,
+        vectorStrategy,
       }),
     )
   const emptyResults = { hybrid: new Set<number>(), text: new Set<number>() }
+  const hybridFound: string[][] = []
   const hybridSql = await measure({
     name: 'hybrid search SQL alone (searchKnowledgeChunks)',
     runs,
     warmup,
     operation: cycling(async (query, index) => {
       const hits = await searchSql(query, true)
+      hybridFound[index] = hits.map((hit) => hit.chunkId)
       if (hits.length === 0) emptyResults.hybrid.add(index)
     }),
   })
+  // What the assistant receives is the fused top 10: compare it with the same call on an exact
+  // vector leg (in a workspace without its own index both are exact, so recall is 1).
+  const hybridExactTop: string[][] = []
+  const hybridExact = await measure({
+    name: 'hybrid search SQL, exact vector leg (reference)',
+    runs,
+    warmup,
+    operation: cycling(async (query, index) => {
+      hybridExactTop[index] = (await searchSql(query, true, 'exact')).map((hit) => hit.chunkId)
+    }),
+  })
+  const hybridQuality = hybridRecallOf(hybridFound, hybridExactTop)
   const textSql = await measure({
     name: 'full-text leg alone (searchKnowledgeChunks, no vector)',
     runs,
@@ -783,21 +864,21 @@ async function measureRetrieval({
     })
     sweep.push({ efSearch, measurement, quality: recallOf(found), plan: await vectorPlan(efSearch, k) })
   }
-  // What searchKnowledgeChunks' vector leg does: LIMIT max(40, 4k) candidates at ef_search 100,
+  // What searchKnowledgeChunks' vector leg does: LIMIT max(40, 4k) candidates at the default ef_search,
   // ranked by distance; its top 10.
   const legFound: Hit[][] = []
   const leg = indexed
     ? await measure({
-        name: `HNSW vector leg (LIMIT ${legLimit}, top 10), ef_search 100`,
+        name: `HNSW vector leg (LIMIT ${legLimit}, top 10), ef_search ${defaultEfSearch}`,
         runs,
         warmup,
         operation: cycling(async (query, index) => {
-          legFound[index] = await hnswTop(query, 100, legLimit)
+          legFound[index] = await hnswTop(query, defaultEfSearch, legLimit)
         }),
       })
     : undefined
   const legQuality = recallOf(legFound)
-  const legPlan = leg ? await vectorPlan(100, legLimit) : ''
+  const legPlan = leg ? await vectorPlan(defaultEfSearch, legLimit) : ''
 
   const common = {
     database: mode,
@@ -846,25 +927,37 @@ async function measureRetrieval({
       target_p95_ms: targets.hybridP95Ms,
       meets_target: hybridSql.p95Ms < targets.hybridP95Ms,
       queries_without_results: emptyResults.hybrid.size,
+      ef_search: defaultEfSearch,
+      hybrid_recall_at_10: hybridQuality.recall,
+      hybrid_exact_top1_found: hybridQuality.top1,
+      hybrid_recall_reference: hybridExact.name,
     }),
+    pairRow(hybridExact),
     pairRow(textSql, { queries_without_results: emptyResults.text.size, text_match_plan: textPlan }),
     ...sweep.map((entry) =>
       pairRow(entry.measurement, qualityRow(entry.quality, entry.efSearch, entry.plan)),
     ),
-    ...(leg ? [pairRow(leg, qualityRow(legQuality, 100, legPlan))] : []),
+    ...(leg ? [pairRow(leg, qualityRow(legQuality, defaultEfSearch, legPlan))] : []),
   )
 
   log(`\n${label} (1 of 10 workspaces, ${totalChunks} chunks in all), ${queries.length} queries, k = ${k}\n`)
   log(
     `${'operation'.padEnd(56)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'x floor p50'.padStart(13)}${'recall@10'.padStart(11)}${'top-1 found'.padStart(13)}${'within 1%'.padStart(11)}  plan`,
   )
-  const line = (measurement: Measurement, quality?: ReturnType<typeof recallOf>, plan = '') =>
+  const line = (
+    measurement: Measurement,
+    quality?: { recall: number; top1: number; near?: number },
+    plan = '',
+  ) =>
     log(
       `${measurement.name.padEnd(56)}${measurement.p50Ms.toFixed(2).padStart(9)}${measurement.p95Ms.toFixed(2).padStart(9)}${(measurement === floor ? '' : ratio(measurement.p50Ms, floor.p50Ms).toFixed(2)).padStart(13)}` +
-        `${(quality?.recall.toFixed(3) ?? '').padStart(11)}${(quality?.top1.toFixed(3) ?? '').padStart(13)}${(quality?.near.toFixed(3) ?? '').padStart(11)}${plan ? `  ${plan}` : ''}`,
+        `${(quality?.recall.toFixed(3) ?? '').padStart(11)}${(quality?.top1.toFixed(3) ?? '').padStart(13)}${(quality?.near?.toFixed(3) ?? '').padStart(11)}${plan ? `  ${plan}` : ''}`,
     )
   line(floor, { recall: 1, top1: 1, near: 1 })
-  for (const measurement of [hybridEndToEnd, hybridSql, textSql]) if (measurement) line(measurement)
+  if (hybridEndToEnd) line(hybridEndToEnd)
+  line(hybridSql, hybridQuality, `fused top ${k} vs the exact-leg reference, ef_search ${defaultEfSearch}`)
+  line(hybridExact)
+  line(textSql)
   const ownIndexName = tenantEmbeddingIndexName({ model, workspaceId: context.workspaceId })
   const short = (plan: string) =>
     plan.includes(ownIndexName)
@@ -874,7 +967,7 @@ async function measureRetrieval({
         : `exact (${plan})`
   for (const entry of sweep) line(entry.measurement, entry.quality, short(entry.plan))
   if (leg) line(leg, legQuality, short(legPlan))
-  const codeSetting = sweep.find((entry) => entry.efSearch === 100)
+  const codeSetting = sweep.find((entry) => entry.efSearch === defaultEfSearch)
   // At a high ef_search (or in a small workspace) the planner may run the query exactly instead.
   const enough = sweep.find((entry) => entry.quality.recall >= targets.recallAt10)
   const reached = enough
@@ -884,7 +977,8 @@ async function measureRetrieval({
       : 'exact search (recall 1 by construction)'
   log(
     `hybrid p95 ${hybridEndToEnd ? `${hybridEndToEnd.p95Ms.toFixed(1)} ms end to end / ` : ''}${hybridSql.p95Ms.toFixed(1)} ms SQL (target < ${targets.hybridP95Ms}); ` +
-      `${codeSetting ? `recall@10 at ef_search 100 (the code's setting) ${codeSetting.quality.recall.toFixed(3)}; ` : ''}` +
+      `${codeSetting ? `recall@10 at ef_search ${defaultEfSearch} (the code's setting) ${codeSetting.quality.recall.toFixed(3)}; ` : ''}` +
+      `hybrid recall@10 (fused top ${k} vs exact vector leg) ${hybridQuality.recall.toFixed(3)}; ` +
       `target >= ${targets.recallAt10}: ${reached}`,
   )
   log(
@@ -893,8 +987,24 @@ async function measureRetrieval({
   return rows
 }
 
+/**
+ * Recall@10 of fused results (chunk ids, best first) against a reference: the share of the
+ * reference's ids found (1 for an empty reference), and `top1`, how often its first is among them.
+ */
+export function hybridRecallOf(found: string[][], reference: string[][]): { recall: number; top1: number } {
+  let recall = 0
+  let top1 = 0
+  for (const [index, expected] of reference.entries()) {
+    const ids = new Set(found[index] ?? [])
+    recall += expected.length === 0 ? 1 : expected.filter((id) => ids.has(id)).length / expected.length
+    top1 += expected.length === 0 || ids.has(expected[0]!) ? 1 : 0
+  }
+  const count = Math.max(1, reference.length)
+  return { recall: round3(recall / count), top1: round3(top1 / count) }
+}
+
 /** The scan nodes of a query's plan ("Index Scan on x_idx, Seq Scan"), from EXPLAIN (FORMAT JSON). */
-async function planScans(
+export async function planScans(
   tenant: Pick<TenantTransaction, 'sequelize' | 'transaction'>,
   sql: string,
   replacements: Record<string, unknown>,

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import { QueryTypes } from 'sequelize'
 import { z } from 'zod'
 import type { SystemTransaction, TenantTransaction } from '../database.ts'
 import type { DocumentSourceType, DocumentStatus } from '../vocabulary.ts'
@@ -297,13 +296,49 @@ export function tenantEmbeddingIndexName({
  */
 export const tenantIndexThreshold = 10_000
 
-/** HNSW build parameters: a denser graph than pgvector's defaults (16/64) buys recall cheaply. */
-const hnswBuild = { m: 16, efConstruction: 128 }
+/** HNSW build parameters of an index (pgvector's `WITH (m = ..., ef_construction = ...)`). */
+export interface HnswBuildParameters {
+  /** Links per node and layer (2-100; pgvector's default 16). More: better recall, bigger index. */
+  m: number
+  /** Candidate list size while building (4-1000, at least 2 x m; pgvector's default 64). */
+  efConstruction: number
+}
+
+/**
+ * The HNSW build parameters new indexes get (see `defaultEfSearch` for the measurements). Indexes
+ * that already exist keep the parameters they were built with: `CREATE INDEX IF NOT EXISTS` leaves
+ * them alone, and so does `nereid knowledge reindex` unless the model changes (a new model gets a
+ * new index). To rebuild one with these values: `DROP INDEX <name>` (the next ingestion into the
+ * workspace builds it again), or `ALTER INDEX <name> SET (m = .., ef_construction = ..)` then
+ * `REINDEX INDEX CONCURRENTLY <name>`.
+ */
+export const hnswBuild: Readonly<HnswBuildParameters> = Object.freeze({ m: 16, efConstruction: 128 })
+
+/**
+ * `hnsw.ef_search` of searchKnowledgeChunks' index path (pgvector allows 1-1000; its default 40).
+ */
+export const defaultEfSearch = 100
+
+/** pgvector's `hnsw.ef_search` ceiling. */
+const maxEfSearch = 1000
+
+function checkHnswBuild({ m, efConstruction }: HnswBuildParameters): void {
+  if (!Number.isInteger(m) || m < 2 || m > 100) {
+    throw new Error(`HNSW m must be an integer from 2 to 100, got ${m}.`)
+  }
+  if (!Number.isInteger(efConstruction) || efConstruction < 4 || efConstruction > 1000) {
+    throw new Error(`HNSW ef_construction must be an integer from 4 to 1000, got ${efConstruction}.`)
+  }
+  if (efConstruction < 2 * m) {
+    throw new Error(`HNSW ef_construction (${efConstruction}) must be at least 2 x m (${m}).`)
+  }
+}
 
 /**
  * `CREATE INDEX IF NOT EXISTS` of an HNSW cosine index on `(embedding::vector(N))` restricted by
  * `predicate`, in the caller's system transaction; `maintenanceWorkMem` (e.g. '512MB') is set for
- * this transaction only, since the build is much faster when the graph fits in memory.
+ * this transaction only, since the build is much faster when the graph fits in memory. `build`
+ * defaults to `hnswBuild`; an index that already exists is left as it is, whatever it was built with.
  */
 async function createHnswIndex(
   { sequelize, transaction }: SystemTransaction,
@@ -312,11 +347,19 @@ async function createHnswIndex(
     dimensions,
     predicate,
     maintenanceWorkMem,
-  }: { name: string; dimensions: number; predicate: string; maintenanceWorkMem?: string | undefined },
+    build = hnswBuild,
+  }: {
+    name: string
+    dimensions: number
+    predicate: string
+    maintenanceWorkMem?: string | undefined
+    build?: HnswBuildParameters | undefined
+  },
 ): Promise<void> {
   if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 2000) {
     throw new Error(`Embedding dimensions ${dimensions} cannot be indexed with HNSW (1-2000).`)
   }
+  checkHnswBuild(build)
   if (maintenanceWorkMem) {
     await sequelize.query(`SET LOCAL maintenance_work_mem = ${sequelize.escape(maintenanceWorkMem)}`, {
       transaction,
@@ -325,7 +368,7 @@ async function createHnswIndex(
   await sequelize.query(
     `CREATE INDEX IF NOT EXISTS ${name} ON knowledge_chunks
        USING hnsw ((embedding::vector(${dimensions})) vector_cosine_ops)
-       WITH (m = ${hnswBuild.m}, ef_construction = ${hnswBuild.efConstruction})
+       WITH (m = ${build.m}, ef_construction = ${build.efConstruction})
        WHERE ${predicate}`,
     { transaction },
   )
@@ -342,13 +385,21 @@ export async function ensureEmbeddingIndex(
     model,
     dimensions,
     maintenanceWorkMem,
-  }: { model: string; dimensions: number; maintenanceWorkMem?: string | undefined },
+    build,
+  }: {
+    model: string
+    dimensions: number
+    maintenanceWorkMem?: string | undefined
+    /** HNSW parameters (default `hnswBuild`); only used when the index is created. */
+    build?: HnswBuildParameters | undefined
+  },
 ): Promise<void> {
   await createHnswIndex(system, {
     name: embeddingIndexName(model),
     dimensions,
     predicate: `embedding_model = ${system.sequelize.escape(model)}`,
     maintenanceWorkMem,
+    build,
   })
 }
 
@@ -366,7 +417,15 @@ export async function ensureTenantEmbeddingIndex(
     dimensions,
     workspaceId,
     maintenanceWorkMem,
-  }: { model: string; dimensions: number; workspaceId: string; maintenanceWorkMem?: string | undefined },
+    build,
+  }: {
+    model: string
+    dimensions: number
+    workspaceId: string
+    maintenanceWorkMem?: string | undefined
+    /** HNSW parameters (default `hnswBuild`); only used when the index is created. */
+    build?: HnswBuildParameters | undefined
+  },
 ): Promise<void> {
   const literal = (value: string) => system.sequelize.escape(value)
   await createHnswIndex(system, {
@@ -374,6 +433,7 @@ export async function ensureTenantEmbeddingIndex(
     dimensions,
     predicate: `embedding_model = ${literal(model)} AND workspace_id = ${literal(z.uuid().parse(workspaceId))}`,
     maintenanceWorkMem,
+    build,
   })
 }
 
@@ -447,7 +507,7 @@ export async function searchKnowledgeChunks(
     collectionIds,
     candidates = Math.max(40, k * 4),
     iterativeScan,
-    efSearch = 100,
+    efSearch = defaultEfSearch,
     minSimilarity = 0,
     vectorStrategy,
   }: {
@@ -458,7 +518,7 @@ export async function searchKnowledgeChunks(
     collectionIds?: string[] | undefined
     candidates?: number
     iterativeScan: boolean
-    /** `hnsw.ef_search` for the index path (at least `candidates` is used). */
+    /** `hnsw.ef_search` for the index path (default `defaultEfSearch`; at least `candidates`, at most 1000). */
     efSearch?: number
     /** Vector matches below this cosine similarity are dropped (they are not about the query). */
     minSimilarity?: number
@@ -477,7 +537,7 @@ export async function searchKnowledgeChunks(
       ((await hasTenantEmbeddingIndex(tenant, { model: embeddingModel })) ? 'tenant-index' : 'exact')
     if (strategy === 'tenant-index') {
       await tenant.sequelize.query(
-        `${iterativeScan ? "SET LOCAL hnsw.iterative_scan = 'relaxed_order'; " : ''}SET LOCAL hnsw.ef_search = ${Math.max(efSearch, candidates)}`,
+        `${iterativeScan ? "SET LOCAL hnsw.iterative_scan = 'relaxed_order'; " : ''}SET LOCAL hnsw.ef_search = ${Math.min(maxEfSearch, Math.max(Math.trunc(efSearch), candidates))}`,
         { transaction: tenant.transaction },
       )
     }
