@@ -28,12 +28,11 @@ import {
   type Database,
   findConversation,
   findMember,
+  findMemberInWorkspace,
   findMessageByToolCall,
   findPendingAction,
-  getCurrentWorkspace,
   listMessages,
   type MessageRecord,
-  selectRows,
   setConversationSummary,
   type TenantTransaction,
   updateMessageParts,
@@ -187,20 +186,24 @@ export function createChatService({
   ): Promise<ConversationRecord> {
     const own = await findConversation(tenant, { id, userId: actor.userId, lock: true })
     if (own) return own
-    const [other] = await selectRows(tenant, 'SELECT 1 FROM conversations WHERE id = :id', { id })
-    // Another member's conversation (or, after a refused create, none): the same answer either way.
-    if (other || !create) throw new AppError('not_found', { message: 'No such conversation.' })
-    return createConversation(tenant, { id, userId: actor.userId, channel: actor.channel, title })
+    // Another member's conversation (the id is taken) or none to create: the same answer either way.
+    const created = create
+      ? await createConversation(tenant, { id, userId: actor.userId, channel: actor.channel, title })
+      : undefined
+    if (created) return created
+    // Taken: by the same member's concurrent first message (the insert waited for it), or not ours.
+    const raced = create
+      ? await findConversation(tenant, { id, userId: actor.userId, lock: true })
+      : undefined
+    if (!raced) throw new AppError('not_found', { message: 'No such conversation.' })
+    return raced
   }
 
   /** The member and workspace the instructions name. */
   async function describeActor(tenant: TenantTransaction, actor: Actor) {
-    const [workspace, member] = await Promise.all([
-      getCurrentWorkspace(tenant),
-      findMember(tenant, { idOrEmail: actor.userId }),
-    ])
-    if (!member) throw new AppError('forbidden', { message: 'You are not a member of this workspace.' })
-    return { workspace, member }
+    const found = await findMemberInWorkspace(tenant, { userId: actor.userId })
+    if (!found) throw new AppError('forbidden', { message: 'You are not a member of this workspace.' })
+    return found
   }
 
   /**
@@ -292,7 +295,14 @@ export function createChatService({
       actor,
       conversation,
       current,
-    }: { actor: Actor; conversation: ConversationRecord; current?: ConversationRecord },
+      history,
+    }: {
+      actor: Actor
+      conversation: ConversationRecord
+      current?: ConversationRecord
+      /** The whole stored conversation when the caller already holds it (a new conversation). */
+      history?: MessageRecord[]
+    },
   ): Promise<{ instructions: string; history: MessageRecord[] }> {
     const { workspace, member } = await describeActor(tenant, actor)
     const latest =
@@ -307,11 +317,13 @@ export function createChatService({
         now: clock.now(),
         summary: latest.summary,
       }),
-      history: await listMessages(tenant, {
-        conversationId: conversation.id,
-        fromPosition: latest.summarizedThrough,
-        newest: window.keep * 2,
-      }),
+      history:
+        history ??
+        (await listMessages(tenant, {
+          conversationId: conversation.id,
+          fromPosition: latest.summarizedThrough,
+          newest: window.keep * 2,
+        })),
     }
   }
 
@@ -847,15 +859,21 @@ export function createChatService({
               .replace(/\s+/g, ' ')
               .slice(0, 80) ?? '',
         })
-        await appendMessage(tenant, {
+        const appended = await appendMessage(tenant, {
           conversationId: found.id,
           role: 'user',
           parts: [{ type: 'text', text }],
           authorId: actor.userId,
         })
-        // The model's context in the same transaction: one round of BEGIN/settings/COMMIT less.
+        // The model's context in the same transaction: one round of BEGIN/settings/COMMIT less (and
+        // a conversation whose first message this is holds nothing else to read).
         const preloaded = chatModel
-          ? await loadModelContext(tenant, { actor, conversation: found, current: found })
+          ? await loadModelContext(tenant, {
+              actor,
+              conversation: found,
+              current: found,
+              history: appended.position === 0 ? [appended] : undefined,
+            })
           : undefined
         return { found, preloaded }
       })

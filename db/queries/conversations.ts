@@ -33,7 +33,11 @@ const conversationColumns = `id, user_id AS "userId", channel, title, summary, s
 const messageColumns = `id, conversation_id AS "conversationId", position, role, parts, status, error, usage, model,
   author_id AS "authorId", created_at AS "createdAt"`
 
-/** Starts a conversation for a member of the current workspace. */
+/**
+ * Starts a conversation with `id` unless that id is taken, by anyone (another member, another
+ * workspace whose rows row-level security hides, or a concurrent create): then undefined, in one
+ * statement, with nothing written.
+ */
 export async function createConversation(
   tenant: TenantTransaction,
   {
@@ -42,15 +46,16 @@ export async function createConversation(
     channel,
     title,
   }: { id?: string | undefined; userId: string; channel: ChatChannel; title: string },
-): Promise<ConversationRecord> {
+): Promise<ConversationRecord | undefined> {
   const [row] = await selectRows<ConversationRecord>(
     tenant,
     `INSERT INTO conversations (id, workspace_id, user_id, channel, title)
      VALUES (coalesce(CAST(:id AS uuid), gen_random_uuid()), CAST(:workspaceId AS uuid), :userId, :channel, :title)
+     ON CONFLICT (id) DO NOTHING
      RETURNING ${conversationColumns}`,
     { id: id ?? null, workspaceId: tenant.workspaceId, userId, channel, title: title.slice(0, 200) },
   )
-  return row!
+  return row
 }
 
 /**
@@ -138,9 +143,12 @@ export async function appendMessage(
     authorId?: string | undefined
   },
 ): Promise<MessageRecord> {
+  // One statement: the message and the conversation's last_message_at (a data-modifying CTE runs
+  // whether or not the outer query reads it).
   const [row] = await selectRows<MessageRecord>(
     tenant,
-    `INSERT INTO messages (id, workspace_id, conversation_id, position, role, parts, status, error, usage, model, author_id)
+    `WITH touched AS (UPDATE conversations SET last_message_at = now() WHERE id = :conversationId RETURNING id)
+     INSERT INTO messages (id, workspace_id, conversation_id, position, role, parts, status, error, usage, model, author_id)
      VALUES (coalesce(CAST(:id AS uuid), gen_random_uuid()), CAST(:workspaceId AS uuid), :conversationId,
              (SELECT coalesce(max(position) + 1, 0) FROM messages WHERE conversation_id = :conversationId),
              :role, CAST(:parts AS jsonb), :status, :error, CAST(:usage AS jsonb), :model, :authorId)
@@ -157,11 +165,6 @@ export async function appendMessage(
       model: model ?? null,
       authorId: authorId ?? null,
     },
-  )
-  await selectRows(
-    tenant,
-    'UPDATE conversations SET last_message_at = now() WHERE id = :conversationId RETURNING id',
-    { conversationId },
   )
   return row!
 }

@@ -160,6 +160,7 @@ export {
   addMember,
   createWorkspace,
   findMember,
+  findMemberInWorkspace,
   findWorkspace,
   getCurrentWorkspace,
   listMembers,

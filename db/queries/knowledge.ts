@@ -532,14 +532,22 @@ export async function searchKnowledgeChunks(
     : ''
   let vectorLeg = 'vector_hits AS (SELECT NULL::uuid AS id, NULL::bigint AS rank WHERE false),'
   if (embedding) {
-    const strategy =
-      vectorStrategy ??
-      ((await hasTenantEmbeddingIndex(tenant, { model: embeddingModel })) ? 'tenant-index' : 'exact')
-    if (strategy === 'tenant-index') {
-      await tenant.sequelize.query(
-        `${iterativeScan ? "SET LOCAL hnsw.iterative_scan = 'relaxed_order'; " : ''}SET LOCAL hnsw.ef_search = ${Math.min(maxEfSearch, Math.max(Math.trunc(efSearch), candidates))}`,
-        { transaction: tenant.transaction },
+    const searchSettings = [
+      `set_config('hnsw.ef_search', '${Math.min(maxEfSearch, Math.max(Math.trunc(efSearch), candidates))}', true)`,
+      ...(iterativeScan ? ["set_config('hnsw.iterative_scan', 'relaxed_order', true)"] : []),
+    ].join(', ')
+    let strategy = vectorStrategy
+    if (strategy === undefined) {
+      // One round trip: whether the workspace's own index is valid, and (only when it is) the scan
+      // settings for this transaction.
+      const [row] = await select<{ valid: boolean }>(
+        tenant,
+        `SELECT indisvalid AS valid, ${searchSettings} FROM pg_index WHERE indexrelid = to_regclass(:name) AND indisvalid`,
+        { name: tenantEmbeddingIndexName({ model: embeddingModel, workspaceId: tenant.workspaceId }) },
       )
+      strategy = row?.valid === true ? 'tenant-index' : 'exact'
+    } else if (strategy === 'tenant-index') {
+      await select(tenant, `SELECT ${searchSettings}`)
     }
     // The index path orders by the indexed expression; the exact path by the plain operator, which
     // no HNSW index serves, so the planner cannot pick the shared (filtered, low-recall) graph.

@@ -178,6 +178,26 @@ export async function findMember(
   return rows[0]
 }
 
+/**
+ * The current workspace's name and time zone with one of its members (by user id), in one query:
+ * what the assistant's instructions name. Undefined when the user is not a member.
+ */
+export async function findMemberInWorkspace(
+  { transaction, sequelize }: TenantTransaction,
+  { userId }: { userId: string },
+): Promise<{ workspace: { name: string; timeZone: string }; member: MemberSummary } | undefined> {
+  const [rows] = (await sequelize.query(
+    `SELECT w.name AS "workspaceName", w.time_zone AS "timeZone", u.id AS "userId", u.email, u.name, m.role
+       FROM workspace_members m JOIN users u ON u.id = m.user_id JOIN workspaces w ON w.id = m.workspace_id
+      WHERE u.id = :userId`,
+    { replacements: { userId }, transaction },
+  )) as [(MemberSummary & { workspaceName: string; timeZone: string })[], unknown]
+  const row = rows[0]
+  if (!row) return undefined
+  const { workspaceName, timeZone, ...member } = row
+  return { workspace: { name: workspaceName, timeZone }, member }
+}
+
 /** The members of the current workspace, owners first. */
 export async function listMembers({ transaction, sequelize }: TenantTransaction): Promise<MemberSummary[]> {
   const [rows] = (await sequelize.query(
