@@ -184,6 +184,7 @@ export async function createServices({
       scheduler: queue,
       maxUploadBytes: config.knowledge.maxUploadBytes,
       allowPrivateUrls: config.knowledge.allowPrivateUrls,
+      efSearch: config.knowledge.efSearch,
       parse: chooseParser(config.unstructured),
     })
     if (worker) await queue.startWorker(knowledge)

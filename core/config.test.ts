@@ -56,7 +56,12 @@ describe('loadConfig', () => {
       },
       chat: { maxSteps: 8, stepTimeoutMs: 60_000 },
       unstructured: { apiUrl: undefined, apiKey: undefined },
-      knowledge: { maxUploadBytes: 25 * 1024 * 1024, allowPrivateUrls: false, ingestConcurrency: 2 },
+      knowledge: {
+        maxUploadBytes: 25 * 1024 * 1024,
+        allowPrivateUrls: false,
+        ingestConcurrency: 2,
+        efSearch: 100,
+      },
       slack: {
         signingSecret: undefined,
         clientId: undefined,
@@ -185,11 +190,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ environment: { NEREID_ALLOW_PRIVATE_URLS: 'maybe' }, envFile: false })).toThrow(
       /NEREID_ALLOW_PRIVATE_URLS: expected true or false/,
     )
+    expect(() => loadConfig({ environment: { NEREID_HNSW_EF_SEARCH: '5000' }, envFile: false })).toThrow(
+      /NEREID_HNSW_EF_SEARCH/,
+    )
     const config = loadConfig({
-      environment: { NEREID_MAX_UPLOAD_MB: '2', NEREID_ALLOW_PRIVATE_URLS: 'true' },
+      environment: {
+        NEREID_MAX_UPLOAD_MB: '2',
+        NEREID_ALLOW_PRIVATE_URLS: 'true',
+        NEREID_HNSW_EF_SEARCH: '400',
+      },
       envFile: false,
     })
-    expect(config.knowledge).toMatchObject({ maxUploadBytes: 2 * 1024 * 1024, allowPrivateUrls: true })
+    expect(config.knowledge).toMatchObject({
+      maxUploadBytes: 2 * 1024 * 1024,
+      allowPrivateUrls: true,
+      efSearch: 400,
+    })
   })
   it('reads the Slack settings and checks that they fit together, naming the variable to set', () => {
     const key = randomBytes(32).toString('hex')

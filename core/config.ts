@@ -84,6 +84,7 @@ export const configSchema = z
       .default('false')
       .transform((value) => value === 'true' || value === '1'),
     NEREID_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+    NEREID_HNSW_EF_SEARCH: z.coerce.number().int().min(10).max(1000).default(100),
     UNSTRUCTURED_API_URL: optionalUrl,
     UNSTRUCTURED_API_KEY: optionalString,
     SLACK_SIGNING_SECRET: optionalString,
@@ -144,7 +145,13 @@ export interface Config {
   /** The assistant turn: model calls per turn (tool use included) and the timeout of each. */
   chat: { maxSteps: number; stepTimeoutMs: number }
   unstructured: { apiUrl: string | undefined; apiKey: string | undefined }
-  knowledge: { maxUploadBytes: number; allowPrivateUrls: boolean; ingestConcurrency: number }
+  knowledge: {
+    maxUploadBytes: number
+    allowPrivateUrls: boolean
+    ingestConcurrency: number
+    /** `hnsw.ef_search` of searches on a workspace's own index: recall against latency. */
+    efSearch: number
+  }
   slack: {
     signingSecret: string | undefined
     clientId: string | undefined
@@ -235,6 +242,7 @@ export function loadConfig({ environment = process.env, envFile = '.env' }: Load
       maxUploadBytes: Math.round(raw.NEREID_MAX_UPLOAD_MB * 1024 * 1024),
       allowPrivateUrls: raw.NEREID_ALLOW_PRIVATE_URLS,
       ingestConcurrency: raw.NEREID_INGEST_CONCURRENCY,
+      efSearch: raw.NEREID_HNSW_EF_SEARCH,
     },
     slack: {
       signingSecret: raw.SLACK_SIGNING_SECRET,

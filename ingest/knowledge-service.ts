@@ -57,6 +57,11 @@ export interface KnowledgeServiceOptions {
   allowPrivateUrls: boolean
   /** Chunks of one model at which a workspace gets its own HNSW index (default 10,000). */
   tenantIndexThreshold?: number
+  /**
+   * `hnsw.ef_search` of searches on a workspace's own index (default `defaultEfSearch`, 100):
+   * higher finds more of the exact nearest chunks and costs latency (README, "Retrieval").
+   */
+  efSearch?: number | undefined
 }
 
 /** Ingestion outcome of one document, for progress and summaries. */
@@ -88,6 +93,7 @@ export function createKnowledgeService({
   maxUploadBytes,
   allowPrivateUrls,
   tenantIndexThreshold = defaultTenantIndexThreshold,
+  efSearch,
 }: KnowledgeServiceOptions) {
   const indexedModels = new Set<string>()
   const indexedWorkspaces = new Set<string>()
@@ -362,6 +368,7 @@ export function createKnowledgeService({
         k,
         collectionIds,
         iterativeScan: iterativeScan!,
+        efSearch,
         // Lexical vectors of unrelated texts sit near 0; semantic models rarely go below 0.2.
         minSimilarity: embedder.kind === 'lexical' ? 0.1 : 0.2,
       }),

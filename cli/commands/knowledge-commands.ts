@@ -41,6 +41,7 @@ function knowledgeFor({ database, config, clock, logger }: Runtime): KnowledgeSe
     parse: chooseParser(config.unstructured),
     maxUploadBytes: config.knowledge.maxUploadBytes,
     allowPrivateUrls: config.knowledge.allowPrivateUrls,
+    efSearch: config.knowledge.efSearch,
   })
 }
 

@@ -519,7 +519,7 @@ export async function searchKnowledgeChunks(
     candidates?: number
     iterativeScan: boolean
     /** `hnsw.ef_search` for the index path (default `defaultEfSearch`; at least `candidates`, at most 1000). */
-    efSearch?: number
+    efSearch?: number | undefined
     /** Vector matches below this cosine similarity are dropped (they are not about the query). */
     minSimilarity?: number
     /** Force a strategy (benchmarks); by default the tenant index when it exists, else exact. */
