@@ -373,6 +373,71 @@ describe('notification preferences', () => {
 })
 
 describe('failures', () => {
+  it('a write that fails part-way leaves nothing half-written; the same findings then go in across batches', async () => {
+    const bulk = await createToolTestbed({ database: testDatabase.database, slug: 'insights-bulk' })
+    const userId = bulk.members.owner.userId
+    // More findings than one upsert statement takes (2,000), so the run writes in several statements.
+    const manyFindings: InsightDetector = {
+      type: 'bulk_check',
+      async detect() {
+        return Array.from({ length: 2_500 }, (_, index) => ({
+          type: 'bulk_check',
+          severity: 'info' as const,
+          title: `Finding ${index}`,
+          body: 'Something to look at.',
+          entities: [],
+          userId,
+          dedupeKey: `bulk:${index}`,
+        }))
+      },
+    }
+    // Its title breaks a CHECK constraint, in the second statement, after the first one went in.
+    const invalidFinding: InsightDetector = {
+      type: 'invalid_check',
+      async detect() {
+        return [
+          {
+            type: 'invalid_check',
+            severity: 'info' as const,
+            title: 'x'.repeat(600),
+            body: '',
+            entities: [],
+            userId,
+            dedupeKey: 'invalid:1',
+          },
+        ]
+      },
+    }
+    const serviceWith = (detectors: InsightDetector[]) =>
+      createInsightService({
+        database: testDatabase.database,
+        toolService: bulk.service,
+        clock: bulk.clock,
+        bus: bulk.bus,
+        logger: createLogger({ level: 'silent' }),
+        detectors,
+      })
+    const counts = () =>
+      testDatabase.database.withTenant({ workspaceId: bulk.workspaceId }, (tenant) =>
+        selectRows<{ insights: number; notifications: number }>(
+          tenant,
+          `SELECT (SELECT count(*)::int FROM proactive_insights) AS insights,
+                  (SELECT count(*)::int FROM notifications) AS notifications`,
+        ),
+      )
+
+    await expect(
+      serviceWith([manyFindings, invalidFinding]).runInsights({ workspaceId: bulk.workspaceId }),
+    ).rejects.toThrow(/violates check constraint/)
+    expect((await counts())[0]).toEqual({ insights: 0, notifications: 0 })
+
+    const summary = await serviceWith([manyFindings]).runInsights({ workspaceId: bulk.workspaceId })
+    expect(summary).toMatchObject({ raised: 2_500, refreshed: 0, notifications: 1 })
+    expect((await counts())[0]).toEqual({ insights: 2_500, notifications: 1 })
+    const again = await serviceWith([manyFindings]).runInsights({ workspaceId: bulk.workspaceId })
+    expect(again).toMatchObject({ raised: 0, refreshed: 2_500, resolved: 0, notifications: 0 })
+  })
+
   it("a detector failing on one workspace stops neither that workspace's other detectors nor other workspaces", async () => {
     const other = await createToolTestbed({ database: testDatabase.database, slug: 'insights-other' })
     const brokenFor = testbed.workspaceId

@@ -9,15 +9,16 @@ import {
 import {
   createNotifications,
   type Database,
-  type DetectedInsight,
+  type FingerprintedInsight,
   findInsight,
+  fingerprintInsight,
   type InsightRecord,
   type InsightStatus,
-  insightFingerprint,
-  listInsightFingerprints,
+  insightKey,
   listInsights,
   listNotificationPreferences,
   listNotifications,
+  listUnresolvedInsights,
   type MemberRole,
   markNotificationRead,
   type NewNotification,
@@ -25,7 +26,7 @@ import {
   type NotificationPreferences,
   type NotificationRecord,
   readInsightSettings,
-  resolveVanishedInsights,
+  resolveInsights,
   saveInsightSettings,
   saveNotificationPreferences,
   selectRows,
@@ -168,8 +169,11 @@ export function createInsightService({
     timeZone: string
   }): NewNotification[] {
     const byMember = new Map<string, UpsertedInsight[]>()
-    for (const insight of fresh)
-      byMember.set(insight.userId, [...(byMember.get(insight.userId) ?? []), insight])
+    for (const insight of fresh) {
+      const mine = byMember.get(insight.userId)
+      if (mine) mine.push(insight)
+      else byMember.set(insight.userId, [insight])
+    }
     const result: NewNotification[] = []
     for (const [userId, insights] of byMember) {
       const preference = preferences.get(userId)!
@@ -209,16 +213,19 @@ export function createInsightService({
     workspaceId: string,
     detector: InsightDetector,
     context: Omit<DetectorContext, 'tenant'>,
-  ): Promise<{ outcome: DetectorOutcome; found: DetectedInsight[] }> {
+  ): Promise<{ outcome: DetectorOutcome; found: FingerprintedInsight[] }> {
     const started = performance.now()
     try {
       // Each detector reads in its own short transaction, so one failing query cannot abort the others.
       const found = await database.withTenant({ workspaceId }, (tenant) =>
         detector.detect({ ...context, tenant }),
       )
+      const durationMs = performance.now() - started
       return {
-        outcome: { type: detector.type, found: found.length, durationMs: performance.now() - started },
-        found,
+        outcome: { type: detector.type, found: found.length, durationMs },
+        // Serialized and fingerprinted as soon as this detector is done (outside any transaction),
+        // while the others may still be reading.
+        found: found.map(fingerprintInsight),
       }
     } catch (error) {
       logger.error({ err: error, workspaceId, detector: detector.type }, 'insight detector failed')
@@ -296,20 +303,21 @@ export function createInsightService({
       const results = await Promise.all(
         detectors.map((detector) => runDetector(workspaceId, detector, context)),
       )
-      const found: DetectedInsight[] = []
-      for (const result of results) {
-        summary.detectors.push(result.outcome)
-        found.push(...result.found)
-      }
+      summary.detectors = results.map((result) => result.outcome)
+      const found: FingerprintedInsight[] = results.flatMap((result) => result.found)
       const reconcileStarted = performance.now()
       const succeeded = summary.detectors.filter((outcome) => !outcome.error).map((outcome) => outcome.type)
       const notifications = await database.withTenant({ workspaceId }, async (tenant) => {
-        const known = await listInsightFingerprints(tenant, { types: succeeded })
+        // One round trip tells what is new or changed (to write) and what vanished (to resolve), so
+        // the run writes only the difference, in a few set-based statements.
+        const known = await listUnresolvedInsights(tenant, { types: succeeded })
         const changed = found.filter(
-          (insight) => known.get(`${insight.userId} ${insight.dedupeKey}`) !== insightFingerprint(insight),
+          ({ insight, fingerprint }) => known.get(insightKey(insight))?.fingerprint !== fingerprint,
         )
+        const foundKeys = new Set(found.map(({ insight }) => insightKey(insight)))
+        const vanished = [...known].filter(([key]) => !foundKeys.has(key)).map(([, insight]) => insight.id)
         const inserted = await upsertInsights(tenant, { insights: changed, runId, now })
-        const resolved = await resolveVanishedInsights(tenant, { types: succeeded, found, now })
+        const resolved = await resolveInsights(tenant, { ids: vanished, now })
         const woken = await wakeSnoozedInsights(tenant, { now })
         summary.raised = inserted.length
         summary.refreshed = found.length - inserted.length

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
+import { setImmediate } from 'node:timers/promises'
 import { QueryTypes } from 'sequelize'
 import type { TenantTransaction } from '../database.ts'
 import type { InsightSeverity, InsightStatus } from '../vocabulary.ts'
@@ -62,7 +63,11 @@ const insightColumns = `id, type, severity, title, body, entities, data, user_id
   action_id AS "actionId", action_status AS "actionStatus", first_detected_at AS "firstDetectedAt",
   last_detected_at AS "lastDetectedAt", resolved_at AS "resolvedAt", created_at AS "createdAt", updated_at AS "updatedAt"`
 
-/** Rows per upsert statement: bounds the JSON parameter on very large runs. */
+/**
+ * Rows per upsert statement. Bounds the JSON parameter (about 1.5 MB per 2,000 insights) so the
+ * server never spills it to disk, while a first run over a big workspace still takes only a few
+ * statements.
+ */
 const upsertBatchSize = 2_000
 
 /** A raised (or re-opened) insight, as the notifications need it. */
@@ -77,117 +82,160 @@ export interface UpsertedInsight {
   inserted: boolean
 }
 
-/** What a finding says (text, severity, entities, action): equal fingerprints need no rewrite. */
-export function insightFingerprint(insight: DetectedInsight): string {
-  return createHash('sha1')
-    .update(
-      JSON.stringify([
-        insight.severity,
-        insight.title,
-        insight.body,
-        insight.entities,
-        insight.suggestedAction ?? null,
-      ]),
-    )
-    .digest('base64url')
+/** A finding ready to write: what it says as JSON, and the fingerprint of that. */
+export interface FingerprintedInsight {
+  insight: DetectedInsight
+  /**
+   * `[severity, title, body, entities, suggestedAction]` as JSON: what a member reads. It is hashed
+   * for the fingerprint and reused verbatim in the upsert payload, so a finding is serialized once.
+   */
+  content: string
+  /** Equal fingerprints need no rewrite. */
+  fingerprint: string
+}
+
+/** Serializes and fingerprints a finding (text, severity, entities, action). */
+export function fingerprintInsight(insight: DetectedInsight): FingerprintedInsight {
+  const content = JSON.stringify([
+    insight.severity,
+    insight.title,
+    insight.body,
+    insight.entities,
+    insight.suggestedAction ?? null,
+  ])
+  // One-shot hash: cheaper than a Hash object per finding, and the same digest.
+  return { insight, content, fingerprint: hash('sha1', content, 'base64url') }
+}
+
+/** The key that identifies a finding among the unresolved insights: member and dedupe key. */
+export function insightKey(insight: Pick<DetectedInsight, 'userId' | 'dedupeKey'>): string {
+  return `${insight.userId} ${insight.dedupeKey}`
+}
+
+/** An unresolved insight as a run compares it with what the detectors found. */
+export interface UnresolvedInsight {
+  id: string
+  fingerprint: string
 }
 
 /**
- * The fingerprints of the unresolved insights of some types, keyed by `<user id> <dedupe key>`: a
- * run sends only findings that are new or changed, so an hourly run over an unchanged workspace
- * writes nothing.
+ * The unresolved insights of some types (id and fingerprint), keyed by `insightKey`: a run sends
+ * only findings that are new or changed, so an hourly run over an unchanged workspace writes
+ * nothing, and it knows which ones vanished without sending every finding back.
  */
-export async function listInsightFingerprints(
+export async function listUnresolvedInsights(
   tenant: TenantTransaction,
   { types }: { types: readonly string[] },
-): Promise<Map<string, string>> {
+): Promise<Map<string, UnresolvedInsight>> {
   if (types.length === 0) return new Map()
-  const rows = await bindRows<{ key: string; fingerprint: string | null }>(
+  const rows = await bindRows<{ key: string; id: string; fingerprint: string | null }>(
     tenant,
-    `SELECT user_id::text || ' ' || dedupe_key AS key, data ->> 'fingerprint' AS fingerprint
+    `SELECT user_id::text || ' ' || dedupe_key AS key, id, data ->> 'fingerprint' AS fingerprint
        FROM proactive_insights WHERE resolved_at IS NULL AND type = ANY($1::text[])`,
     [types],
   )
-  return new Map(rows.map((row) => [row.key, row.fingerprint ?? '']))
+  return new Map(rows.map((row) => [row.key, { id: row.id, fingerprint: row.fingerprint ?? '' }]))
 }
 
 /**
  * Raises or refreshes insights in one statement per batch. An unresolved insight with the same
  * member and dedupe key keeps its status (so a dismissed or snoozed insight is not raised again
  * while its condition holds) and is rewritten only when its fingerprint (text, severity, entities,
- * action) changed:
- * an hourly run over an unchanged workspace writes nothing. Returns the newly raised insights.
+ * action) changed: an hourly run over an unchanged workspace writes nothing. Returns the newly
+ * raised insights.
  */
 export async function upsertInsights(
   tenant: TenantTransaction,
-  { insights, runId, now }: { insights: readonly DetectedInsight[]; runId: string; now: Date },
+  { insights, runId, now }: { insights: readonly FingerprintedInsight[]; runId: string; now: Date },
 ): Promise<UpsertedInsight[]> {
+  const byKey = new Map(insights.map(({ insight }) => [insightKey(insight), insight]))
   const raised: UpsertedInsight[] = []
-  for (let start = 0; start < insights.length; start += upsertBatchSize) {
-    const batch = insights.slice(start, start + upsertBatchSize).map((insight) => ({
-      type: insight.type,
-      severity: insight.severity,
-      title: insight.title,
-      body: insight.body,
-      entities: insight.entities,
-      data: { ...insight.data, fingerprint: insightFingerprint(insight) },
-      user_id: insight.userId,
-      dedupe_key: insight.dedupeKey,
-      suggested_action: insight.suggestedAction ?? null,
-    }))
+  let payload = insights.length > 0 ? upsertPayload(insights, 0) : undefined
+  for (let start = 0; payload !== undefined; start += upsertBatchSize) {
     // Why the workspace comes from the tenant context: row-level security would refuse any other.
-    // Bound parameters, not replacements: the batch travels as one parameter instead of being escaped
-    // into megabytes of SQL text.
-    const rows = await bindRows<UpsertedInsight>(
+    // RETURNING only what identifies the row: the text is already here, and sending it back for
+    // thousands of insights cost about a quarter of the statement's server time (measured at 8k).
+    const statement = bindRows<{ id: string; userId: string; dedupeKey: string }>(
       tenant,
       `WITH upserted AS (
          INSERT INTO proactive_insights AS p (workspace_id, type, severity, title, body, entities, data, user_id,
                 dedupe_key, suggested_action, first_detected_at, last_detected_at, last_run_id)
-         SELECT $1, r.type, r.severity, r.title, r.body, r.entities, r.data, r.user_id, r.dedupe_key,
-                r.suggested_action, $2, $2, $3
-           FROM jsonb_to_recordset($4::jsonb) AS r(type text, severity text, title text, body text,
-                entities jsonb, data jsonb, user_id uuid, dedupe_key text, suggested_action jsonb)
+         SELECT $1, f ->> 5, f ->> 0, f ->> 1, f ->> 2, f -> 3, f -> 6, (f ->> 7)::uuid, f ->> 8,
+                nullif(f -> 4, 'null'::jsonb), $2, $2, $3
+           FROM jsonb_array_elements($4::jsonb) AS f
          ON CONFLICT (workspace_id, user_id, dedupe_key) WHERE resolved_at IS NULL DO UPDATE SET
                 severity = excluded.severity, title = excluded.title, body = excluded.body,
                 entities = excluded.entities, data = excluded.data, suggested_action = excluded.suggested_action,
                 last_detected_at = excluded.last_detected_at, last_run_id = excluded.last_run_id
           WHERE p.data ->> 'fingerprint' IS DISTINCT FROM excluded.data ->> 'fingerprint'
-         RETURNING p.id, p.user_id AS "userId", p.type, p.severity, p.title, p.body, p.status, (p.xmax = 0) AS inserted
+         RETURNING p.id, p.user_id AS "userId", p.dedupe_key AS "dedupeKey", (p.xmax = 0) AS inserted
        )
-       SELECT * FROM upserted WHERE inserted`,
-      [tenant.workspaceId, now, runId, JSON.stringify(batch)],
+       SELECT id, "userId", "dedupeKey" FROM upserted WHERE inserted`,
+      [tenant.workspaceId, now, runId, payload],
     )
-    raised.push(...rows)
+    // Awaited below; this only keeps an early failure from counting as unhandled meanwhile.
+    statement.catch(() => undefined)
+    payload = undefined
+    if (start + upsertBatchSize < insights.length) {
+      // Serialize the next batch while the server inserts this one (once this one is on the wire):
+      // one statement in flight at a time, and the two processes work side by side.
+      await setImmediate()
+      payload = upsertPayload(insights, start + upsertBatchSize)
+    }
+    for (const row of await statement) {
+      const insight = byKey.get(insightKey(row))!
+      raised.push({
+        id: row.id,
+        userId: row.userId,
+        type: insight.type,
+        severity: insight.severity,
+        title: insight.title,
+        body: insight.body,
+        status: 'open',
+        inserted: true,
+      })
+    }
   }
   return raised
 }
 
 /**
- * Resolves every unresolved insight of the given types whose member and dedupe key are not among
- * `found`: its condition no longer holds. Open and snoozed ones become `resolved`; dismissed and
- * accepted ones keep their status. Either way the dedupe key is free again.
+ * One upsert batch as a JSON parameter: each finding as a positional array (no repeated key names),
+ * `[severity, title, body, entities, suggestedAction, type, data, userId, dedupeKey]`, its first
+ * five items the finding's `content` as already serialized. Bound rather than escaped into the SQL
+ * text, and parsed once by the server.
  */
-export async function resolveVanishedInsights(
+function upsertPayload(insights: readonly FingerprintedInsight[], start: number): string {
+  const rows = insights.slice(start, start + upsertBatchSize).map(({ insight, content, fingerprint }) => {
+    const rest = JSON.stringify([
+      insight.type,
+      { ...insight.data, fingerprint },
+      insight.userId,
+      insight.dedupeKey,
+    ])
+    return `${content.slice(0, -1)},${rest.slice(1)}`
+  })
+  return `[${rows.join(',')}]`
+}
+
+/**
+ * Resolves the given unresolved insights: their condition no longer holds. Open and snoozed ones
+ * become `resolved`; dismissed and accepted ones keep their status. Either way the dedupe key is
+ * free again. One that a concurrent run already resolved is left alone.
+ */
+export async function resolveInsights(
   tenant: TenantTransaction,
-  {
-    types,
-    found,
-    now,
-  }: { types: readonly string[]; found: readonly Pick<DetectedInsight, 'userId' | 'dedupeKey'>[]; now: Date },
+  { ids, now }: { ids: readonly string[]; now: Date },
 ): Promise<string[]> {
-  if (types.length === 0) return []
-  const keys = found.map((insight) => `${insight.userId} ${insight.dedupeKey}`)
-  // NOT IN over a subquery becomes a hashed subplan: one pass however many insights are open (a
-  // correlated NOT EXISTS over a function scan was quadratic: 11 s at 8k insights).
+  if (ids.length === 0) return []
   const rows = await bindRows<{ id: string }>(
     tenant,
     `UPDATE proactive_insights p
         SET status = CASE WHEN p.status IN ('open', 'snoozed') THEN 'resolved' ELSE p.status END,
             snoozed_until = NULL, resolved_at = $1
-      WHERE p.resolved_at IS NULL AND p.type = ANY($2::text[])
-        AND (p.user_id::text || ' ' || p.dedupe_key) NOT IN (SELECT jsonb_array_elements_text($3::jsonb))
+      WHERE p.id = ANY($2::uuid[]) AND p.resolved_at IS NULL
       RETURNING p.id`,
-    [now, types, JSON.stringify(keys)],
+    [now, ids],
   )
   return rows.map((row) => row.id)
 }
