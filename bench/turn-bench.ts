@@ -254,10 +254,12 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
   const serverSide = new Map<string, number>()
   const server = http.createServer((request, response) => {
     const arrived = performance.now()
+    // Noted now: Express rewrites request.url while routing.
+    const isChat = request.method === 'POST' && request.url === '/v1/chat'
     let seen = false
     const write = response.write.bind(response) as (...args: unknown[]) => boolean
     response.write = ((chunk: unknown, ...rest: unknown[]) => {
-      if (!seen && request.url === '/v1/chat' && chunk) {
+      if (!seen && isChat && chunk) {
         const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8')
         if (text.includes('"type":"text-delta"')) {
           seen = true
