@@ -13,8 +13,9 @@ const bearerPattern = /^Bearer[ ]+([^\s]+)$/i
  * Authentication for `/v1`: an API key or a widget token.
  *
  * API key: the key names the workspace; `X-Nereid-User` names the member the call acts for (user
- * id or email), who must belong to that same workspace. The member lookup runs inside the key's
- * workspace, so a member of any other workspace is not found: 403.
+ * id or email), who must belong to that same workspace. The member is looked up only in the key's
+ * workspace, in the same statement as the key (verifyApiKey), so a member of any other workspace is
+ * not found: 403.
  *
  * Widget token (`nwt1.…`, when the widget is enabled): the signed token itself names the workspace
  * and the member; `X-Nereid-User` is ignored, so a widget user can never act as someone else. The
@@ -82,7 +83,11 @@ export function authenticateApiKey({
       next()
       return
     }
-    const verdict = await database.withSystem((system) => verifyApiKey(system, { key: match[1]!, clock }))
+    const actingUser = request.get('x-nereid-user')?.trim()
+    // The key and the member it acts for in one statement; the member only from the key's workspace.
+    const verdict = await database.withSystem((system) =>
+      verifyApiKey(system, { key: match[1]!, clock, actingUser }),
+    )
     if (!verdict.valid) {
       const messages = {
         malformed: 'The API key is malformed: keys look like nrd_<prefix>_<secret>.',
@@ -91,15 +96,12 @@ export function authenticateApiKey({
       }
       throw new AppError('unauthorized', { message: messages[verdict.reason] })
     }
-    const actingUser = request.get('x-nereid-user')?.trim()
     if (!actingUser) {
       throw new AppError('bad_request', {
         message: 'Missing X-Nereid-User header: name the workspace member (id or email) this call acts for.',
       })
     }
-    const member = await database.withTenant({ workspaceId: verdict.workspaceId }, (tenant) =>
-      findMember(tenant, { idOrEmail: actingUser }),
-    )
+    const member = verdict.member
     if (!member) {
       throw new AppError('forbidden', {
         message: "X-Nereid-User does not name a member of this API key's workspace.",
