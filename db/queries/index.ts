@@ -96,6 +96,7 @@ export {
   searchKnowledgeChunks,
   supportsIterativeScan,
   tenantEmbeddingIndexName,
+  tenantHnswBuild,
   tenantIndexThreshold,
   updateChunkEmbeddings,
   type VectorStrategy,
