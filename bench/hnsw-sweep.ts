@@ -69,10 +69,12 @@ import { createTestDatabase } from '../test/support/test-database.ts'
 import {
   type BenchQuery,
   createBenchQueries,
+  type Hit,
   hybridRecallOf,
   loadSyntheticChunks,
   planScans,
   tenantSelect,
+  vectorRecallOf,
 } from './knowledge-bench.ts'
 import { type Measurement, summarizeDurations } from './measure.ts'
 
@@ -105,11 +107,6 @@ export interface SweepRow {
   passes: { vectorP95Ms: number; hybridP95Ms: number; hybridCpuP95Ms: number; load: number; idle: number }[]
 }
 
-interface Hit {
-  id: string
-  distance: number
-}
-
 const progress = (line: string) => process.stderr.write(`[hnsw-sweep] ${line}\n`)
 const round1 = (value: number) => Math.round(value * 10) / 10
 const round3 = (value: number) => Math.round(value * 1000) / 1000
@@ -122,29 +119,6 @@ function parseBuilds(list: string): HnswBuildParameters[] {
       throw new Error(`BENCH_HNSW_BUILDS: expected m/ef_construction, got "${entry}"`)
     return { m, efConstruction }
   })
-}
-
-/**
- * Recall@10 of the vector leg against exact search: share of the exact top 10 found, how often the
- * exact nearest is found, and the share of results at most 1% farther than the exact 10th.
- */
-function vectorRecallOf(found: Hit[][], exact: Hit[][]): { recall: number; top1: number; near: number } {
-  let recall = 0
-  let top1 = 0
-  let near = 0
-  for (const [index, expected] of exact.entries()) {
-    const ids = new Set(expected.map((hit) => hit.id))
-    const hits = found[index] ?? []
-    const tenth = expected.at(-1)?.distance ?? 0
-    recall += ids.size === 0 ? 1 : hits.filter((hit) => ids.has(hit.id)).length / ids.size
-    top1 += expected.length === 0 || hits.some((hit) => hit.id === expected[0]!.id) ? 1 : 0
-    near +=
-      expected.length === 0
-        ? 1
-        : Math.min(1, hits.filter((hit) => hit.distance <= tenth * 1.01 + 1e-9).length / expected.length)
-  }
-  const count = Math.max(1, exact.length)
-  return { recall: round3(recall / count), top1: round3(top1 / count), near: round3(near / count) }
 }
 
 async function newWorkspace(database: Database, name: string): Promise<string> {

@@ -445,7 +445,7 @@ export function createBenchQueries({
   }
 }
 
-interface Hit {
+export interface Hit {
   id: string
   distance: number
 }
@@ -461,6 +461,33 @@ export async function tenantSelect<Result extends object>(
     transaction: tenant.transaction,
     type: QueryTypes.SELECT,
   })) as Result[]
+}
+
+/**
+ * Recall@10 against exact search: the share of the exact top 10 (ids) returned; `top1`, how often
+ * the exact nearest chunk is among them; `near`, the share of returned chunks at most 1% farther
+ * than the exact 10th (so near-ties do not count as misses).
+ */
+export function vectorRecallOf(
+  found: Hit[][],
+  exact: Hit[][],
+): { recall: number; top1: number; near: number } {
+  let recall = 0
+  let top1 = 0
+  let near = 0
+  for (const [index, expected] of exact.entries()) {
+    const ids = new Set(expected.map((hit) => hit.id))
+    const hits = found[index] ?? []
+    const tenth = expected.at(-1)?.distance ?? 0
+    recall += ids.size === 0 ? 1 : hits.filter((hit) => ids.has(hit.id)).length / ids.size
+    top1 += expected.length === 0 || hits.some((hit) => hit.id === expected[0]!.id) ? 1 : 0
+    near +=
+      expected.length === 0
+        ? 1
+        : Math.min(1, hits.filter((hit) => hit.distance <= tenth * 1.01 + 1e-9).length / expected.length)
+  }
+  const count = Math.max(1, exact.length)
+  return { recall: round3(recall / count), top1: round3(top1 / count), near: round3(near / count) }
 }
 
 async function runRetrievalBench({ database, mode, log }: KnowledgeBenchOptions): Promise<Row[]> {
@@ -757,29 +784,7 @@ async function measureRetrieval({
         workspaceId: context.workspaceId,
       })
     })
-  /**
-   * recall@10: share of the exact top 10 (ids) the index returned. Also: `top1`, how often the
-   * exact nearest chunk is among them, and `near`, the share of returned chunks at most 1% farther
-   * than the exact 10th (so near-ties do not count as misses).
-   */
-  const recallOf = (found: Hit[][]) => {
-    let recall = 0
-    let top1 = 0
-    let near = 0
-    for (const [index, exact] of exactTop.entries()) {
-      const ids = new Set(exact.map((hit) => hit.id))
-      const hits = found[index] ?? []
-      const tenth = exact.at(-1)?.distance ?? 0
-      recall += ids.size === 0 ? 1 : hits.filter((hit) => ids.has(hit.id)).length / ids.size
-      top1 += exact.length === 0 || hits.some((hit) => hit.id === exact[0]!.id) ? 1 : 0
-      near +=
-        exact.length === 0
-          ? 1
-          : Math.min(1, hits.filter((hit) => hit.distance <= tenth * 1.01 + 1e-9).length / exact.length)
-    }
-    const count = exactTop.length
-    return { recall: round3(recall / count), top1: round3(top1 / count), near: round3(near / count) }
-  }
+  const recallOf = (found: Hit[][]) => vectorRecallOf(found, exactTop)
 
   const hybridEndToEnd = endToEnd
     ? await measure({
