@@ -434,6 +434,8 @@ export function createBenchQueries({
     async queriesFor({ workspace, embedder }) {
       const queries: BenchQuery[] = []
       for (const [slot, source] of (sourceTexts.get(workspace) ?? []).entries()) {
+        // A pick past the end of a short last document (tiny BENCH_KNOWLEDGE_CHUNKS) has no text.
+        if (source === undefined) continue
         const paraphrased = slot % 10 >= 7
         const text = queryFromChunk(queryRandom, source, paraphrased)
         const [embedding] = await embedder.embed([text])
