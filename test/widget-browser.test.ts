@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
@@ -7,6 +8,7 @@ import { buildWidgetScript } from '../adapters/widget/build-widget.ts'
 import { demoPageHtml } from '../adapters/widget/demo-page.ts'
 import { createChatModel } from '../assistant/index.ts'
 import { systemClock } from '../core/index.ts'
+import { fingerprintInsight, upsertInsights } from '../db/index.ts'
 import { browserUnavailable, launchBrowser, type PageGlobals, screenshotPath } from './support/browser.ts'
 import { createTestServices, createTestWorkspace, type TestWorkspace } from './support/http-fixtures.ts'
 import { type ScriptedLlmServer, startScriptedLlmServer } from './support/scripted-llm-server.ts'
@@ -257,6 +259,54 @@ describe.skipIf(browserUnavailable !== undefined)(
       expect(await page.getByTestId('notification-list').textContent()).toContain(
         '3 deals have had no activity',
       )
+    })
+
+    it("accepts an insight from its notification: the action waits for the member's approval", async () => {
+      const member = acme.members.member
+      const [raised] = await testDatabase.database.withTenant({ workspaceId: acme.id }, (tenant) =>
+        upsertInsights(tenant, {
+          insights: [
+            fingerprintInsight({
+              type: 'stale_deal',
+              severity: 'warning',
+              title: 'Ada Corp has had no activity for 20 days',
+              body: 'Last touch on the 2nd.',
+              entities: [],
+              userId: member.userId,
+              dedupeKey: 'browser-accept',
+              suggestedAction: {
+                tool: 'create_task',
+                input: { title: 'Follow up with Ada Corp' },
+                label: 'Create a follow-up task',
+              },
+            }),
+          ],
+          runId: randomUUID(),
+          now: new Date(),
+        }),
+      )
+      await services.bus.publish({
+        type: 'notification.created',
+        workspaceId: acme.id,
+        userId: member.userId,
+        notification: {
+          id: 'insight-accept-1',
+          title: 'Ada Corp has had no activity for 20 days',
+          insightId: raised!.id,
+          data: { type: 'stale_deal', actionLabel: 'Create a follow-up task' },
+        },
+      })
+      await eventually(() => page.getByTestId('notification-badge').textContent()).toBe('1')
+      await page.getByTestId('notifications-button').click()
+      await page.getByTestId('accept-insight').click()
+      await eventually(() => page.getByTestId('notification-outcome').textContent()).toBe(
+        'Accepted: waiting for approval',
+      )
+      const accepted = await api('get', '/v1/insights?status=accepted')
+      expect(accepted.body.data.map((insight: { id: string }) => insight.id)).toContain(raised!.id)
+      // A member's create_task waits for approval: nothing is created until it is decided.
+      expect(await taskCount('Follow up with Ada Corp')).toBe(0)
+      expect(await page.getByTestId('accept-insight').count()).toBe(0)
     })
   },
 )

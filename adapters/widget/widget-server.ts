@@ -144,10 +144,10 @@ export function attachWidgetServer({
   const byMember = new Map<string, Map<string, Set<Connection>>>()
   const register = (connection: Connection) => {
     connections.add(connection)
-    let members = byMember.get(connection.workspaceId)
-    if (!members) byMember.set(connection.workspaceId, (members = new Map()))
-    let own = members.get(connection.userId)
-    if (!own) members.set(connection.userId, (own = new Set()))
+    const members = byMember.get(connection.workspaceId) ?? new Map<string, Set<Connection>>()
+    byMember.set(connection.workspaceId, members)
+    const own = members.get(connection.userId) ?? new Set<Connection>()
+    members.set(connection.userId, own)
     own.add(connection)
   }
   const unregister = (connection: Connection) => {

@@ -126,6 +126,13 @@ describe('detectors over the demo workspace', () => {
       notification: { id: expect.any(String) },
     })
     expect(notifications.some((row) => row.userId === event.userId)).toBe(true)
+    // A single insight's notification names its suggested action, so a client can offer it as a button.
+    const [single] = await query<{ insightId: string; data: { actionLabel?: string } }>(
+      `SELECT n.insight_id AS "insightId", n.data FROM notifications n
+         JOIN proactive_insights i ON i.id = n.insight_id
+        WHERE n.kind = 'insight' AND i.suggested_action IS NOT NULL LIMIT 1`,
+    )
+    expect(single?.data.actionLabel).toEqual(expect.any(String))
   })
 
   it('raise no duplicates on a second run', async () => {

@@ -201,7 +201,12 @@ export function createInsightService({
           title: insight.title,
           body: insight.body,
           insightId: insight.id,
-          data: { type: insight.type, severity: insight.severity },
+          // The label lets a notification offer the insight's action as a button (widget, Slack).
+          data: {
+            type: insight.type,
+            severity: insight.severity,
+            ...(insight.actionLabel ? { actionLabel: insight.actionLabel } : {}),
+          },
           pushedTo,
         })
       }

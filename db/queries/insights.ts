@@ -80,6 +80,8 @@ export interface UpsertedInsight {
   body: string
   status: InsightStatus
   inserted: boolean
+  /** The button text of its suggested action, when it has one. */
+  actionLabel?: string | undefined
 }
 
 /** A finding ready to write: what it says as JSON, and the fingerprint of that. */
@@ -193,6 +195,7 @@ export async function upsertInsights(
         body: insight.body,
         status: 'open',
         inserted: true,
+        actionLabel: insight.suggestedAction?.label,
       })
     }
   }

@@ -96,6 +96,12 @@ export function createApi({ serverUrl, getToken }: ApiOptions) {
       }>,
     notifications: () => call('GET', '/v1/notifications?limit=20') as Promise<{ data?: unknown[] }>,
     markNotificationRead: (id: string) => call('POST', `/v1/notifications/${encodeURIComponent(id)}/read`),
+    /** Runs the insight's suggested action through the member's autonomy policy (may wait for approval). */
+    acceptInsight: (id: string) =>
+      call('POST', `/v1/insights/${encodeURIComponent(id)}/accept`) as Promise<{
+        action?: { status?: string; summary?: string }
+      }>,
+    dismissInsight: (id: string) => call('POST', `/v1/insights/${encodeURIComponent(id)}/dismiss`),
   }
 }
 

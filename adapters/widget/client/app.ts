@@ -35,6 +35,12 @@ interface Notice {
   body: string
   createdAt?: string
   unread: boolean
+  /** The insight it is about, with the button text of its suggested action (when it has one). */
+  insightId?: string
+  actionLabel?: string
+  /** What became of the insight here: shown instead of the buttons. */
+  outcome?: string
+  busy?: boolean
 }
 
 interface Upload {
@@ -755,12 +761,15 @@ export function mountWidget(options: ResolvedOptions): WidgetApp {
     const id = String(value.id)
     if (notices.some((notice) => notice.id === id)) return
     const text = (key: string) => (typeof value[key] === 'string' ? (value[key] as string) : '')
+    const data = (value.data && typeof value.data === 'object' ? value.data : {}) as Loose
     notices.unshift({
       id,
       title: text('title') || text('kind') || 'Notification',
       body: text('body') || text('message') || text('text'),
       ...(text('createdAt') ? { createdAt: text('createdAt') } : {}),
       unread: unread && !value.readAt && view !== 'notifications',
+      ...(text('insightId') ? { insightId: text('insightId') } : {}),
+      ...(typeof data.actionLabel === 'string' ? { actionLabel: data.actionLabel } : {}),
     })
     renderBadges()
     if (view === 'notifications') renderNotifications()
@@ -776,6 +785,33 @@ export function mountWidget(options: ResolvedOptions): WidgetApp {
       }
     } catch {
       // optional: older servers have no notification list
+    }
+  }
+
+  /** Accepts (runs its suggested action, which may wait for approval) or dismisses an insight. */
+  async function decideInsight(notice: Notice, decision: 'accept' | 'dismiss') {
+    if (!notice.insightId || notice.busy) return
+    notice.busy = true
+    renderNotifications()
+    try {
+      if (decision === 'dismiss') {
+        await api.dismissInsight(notice.insightId)
+        notice.outcome = 'Dismissed'
+      } else {
+        const result = await api.acceptInsight(notice.insightId)
+        const status = result?.action?.status
+        notice.outcome =
+          status === 'pending'
+            ? 'Accepted: waiting for approval'
+            : status === 'failed'
+              ? 'Accepted, but the action failed'
+              : 'Accepted: done'
+      }
+    } catch (error) {
+      notice.outcome = `Not done: ${errorMessage(error)}`
+    } finally {
+      notice.busy = false
+      renderNotifications()
     }
   }
 
@@ -1005,6 +1041,34 @@ export function mountWidget(options: ResolvedOptions): WidgetApp {
           h('strong', { text: notice.title }),
           notice.body ? h('span', { text: notice.body }) : null,
           notice.createdAt ? h('span', { class: 'secondary', text: formatTime(notice.createdAt) }) : null,
+          notice.outcome
+            ? h('span', { class: 'secondary', testid: 'notification-outcome', text: notice.outcome })
+            : notice.insightId
+              ? h(
+                  'div',
+                  { class: 'card-actions' },
+                  notice.actionLabel
+                    ? h('button', {
+                        class: 'button primary',
+                        testid: 'accept-insight',
+                        text: notice.actionLabel,
+                        attrs: { type: 'button', disabled: Boolean(notice.busy) },
+                        on: { click: () => void decideInsight(notice, 'accept') },
+                      })
+                    : null,
+                  h('button', {
+                    class: 'button',
+                    testid: 'dismiss-insight',
+                    text: 'Dismiss',
+                    attrs: {
+                      type: 'button',
+                      disabled: Boolean(notice.busy),
+                      'aria-label': `Dismiss: ${notice.title}`,
+                    },
+                    on: { click: () => void decideInsight(notice, 'dismiss') },
+                  }),
+                )
+              : null,
         ),
       )
     }
