@@ -158,7 +158,7 @@ describe.skipIf(browserUnavailable !== undefined)(
 
       await page.getByTestId('citation-chip').click()
       const sources = page.getByTestId('source-list')
-      expect(await sources.isVisible()).toBe(true)
+      await eventually(() => sources.isVisible()).toBe(true)
       // The chip's entry is highlighted and takes the focus.
       const active = sources.locator('[data-active="true"]')
       expect(await active.getAttribute('data-index')).toBe('1')
