@@ -315,14 +315,16 @@ export interface HnswBuildParameters {
 export const hnswBuild: Readonly<HnswBuildParameters> = Object.freeze({ m: 16, efConstruction: 128 })
 
 /**
- * The build parameters of a workspace's own index (the one searches use): a denser graph than
- * `hnswBuild`, so that raising `hnsw.ef_search` (NEREID_HNSW_EF_SEARCH) can reach high recall.
- * Measured at 100k lexical chunks (README, "Retrieval"): at the same ef_search m 24 / 200 finds
- * more of the exact top 10 than m 16 / 128 (ef_search 300: 0.87 against 0.80) and reaches 0.95 at
- * ef_search 700, which m 16 does not below 1,000; its build takes about twice as long (250 s against
- * 100-130 s for 100k chunks, once per workspace) and the index is 20% bigger.
+ * The build parameters of a workspace's own index (the one searches use). They must not make it
+ * look costlier to the planner than the shared per-model index: both are partial indexes on the
+ * same expression, the planner picks by estimated cost, pgvector's estimate grows with m, and the
+ * shared graph filtered to one workspace has poor recall. Measured at 100k chunks among 145k: with
+ * the workspace's index at m 24 / 200 and the shared one at 16 / 128 the planner chose the shared
+ * index (hybrid recall@10 0.64 at ef_search 100, against 0.78 on the workspace's own m 24 index
+ * alone and 0.71 at m 16). So both use the same parameters; a denser workspace graph (m 24 reaches
+ * recall 0.95 at ef_search 700, m 16 does not below 1,000) needs an expression only it serves.
  */
-export const tenantHnswBuild: Readonly<HnswBuildParameters> = Object.freeze({ m: 24, efConstruction: 200 })
+export const tenantHnswBuild: Readonly<HnswBuildParameters> = hnswBuild
 
 /**
  * `hnsw.ef_search` of searchKnowledgeChunks' index path (pgvector allows 1-1000; its default 40).
