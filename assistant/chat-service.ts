@@ -186,16 +186,19 @@ export function createChatService({
   ): Promise<ConversationRecord> {
     const own = await findConversation(tenant, { id, userId: actor.userId, lock: true })
     if (own) return own
-    // Another member's conversation (the id is taken) or none to create: the same answer either way.
-    const created = create
-      ? await createConversation(tenant, { id, userId: actor.userId, channel: actor.channel, title })
-      : undefined
+    // None to create, or another member's conversation (the id is taken): the same answer either way.
+    const notFound = () => new AppError('not_found', { message: 'No such conversation.' })
+    if (!create) throw notFound()
+    const created = await createConversation(tenant, {
+      id,
+      userId: actor.userId,
+      channel: actor.channel,
+      title,
+    })
     if (created) return created
     // Taken: by the same member's concurrent first message (the insert waited for it), or not ours.
-    const raced = create
-      ? await findConversation(tenant, { id, userId: actor.userId, lock: true })
-      : undefined
-    if (!raced) throw new AppError('not_found', { message: 'No such conversation.' })
+    const raced = await findConversation(tenant, { id, userId: actor.userId, lock: true })
+    if (!raced) throw notFound()
     return raced
   }
 

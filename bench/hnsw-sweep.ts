@@ -57,12 +57,12 @@ import {
   ensureEmbeddingIndex,
   ensureTenantEmbeddingIndex,
   type HnswBuildParameters,
+  hnswBuild,
   openDatabase,
   searchKnowledgeChunks,
   supportsIterativeScan,
   type TenantTransaction,
   tenantEmbeddingIndexName,
-  tenantHnswBuild,
 } from '../db/index.ts'
 import { createLexicalEmbedder } from '../ingest/embedders/lexical-embedder.ts'
 import { createTestDatabase } from '../test/support/test-database.ts'
@@ -694,7 +694,7 @@ try {
     `hybrid ${row.hybridRecall.toFixed(3)}, hybrid p95 ${row.hybrid.p95Ms.toFixed(1)} ms wall / ${row.hybridCpu.p95Ms.toFixed(1)} ms CPU, ` +
     `build ${row.buildSeconds} s, ${row.indexMb} MB`
   console.log(
-    `\nproduction setting: m ${tenantHnswBuild.m}, ef_construction ${tenantHnswBuild.efConstruction}, ef_search ${defaultEfSearch}`,
+    `\nproduction setting: m ${hnswBuild.m}, ef_construction ${hnswBuild.efConstruction}, ef_search ${defaultEfSearch}`,
   )
   for (const [label, list] of [
     ['wall', meets((row) => row.hybrid.p95Ms)],

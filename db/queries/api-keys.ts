@@ -4,11 +4,10 @@ import type { Clock } from '../../core/index.ts'
 import type { SystemTransaction, TenantTransaction } from '../database.ts'
 import type { MemberRole } from '../vocabulary.ts'
 import { recordAudit } from './audit-logs.ts'
-import type { MemberSummary } from './workspaces.ts'
+import { looksLikeId, type MemberSummary } from './workspaces.ts'
 
 /** Keys look like `nrd_<12-char prefix>_<43-char secret>`; the prefix finds the row, the hash proves the key. */
 const keyPattern = /^nrd_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** How stale `last_used_at` may get before a request refreshes it (one write per key per minute at most). */
 const lastUsedPrecisionMs = 60_000
@@ -147,7 +146,7 @@ export async function verifyApiKey(
   if (!match) return { valid: false, reason: 'malformed' }
   const presentedHash = hashKey(key)
   const acting = actingUser?.trim() ?? ''
-  const byId = uuidPattern.test(acting)
+  const byId = looksLikeId(acting)
   const [row] = (await sequelize.query(
     `SELECT k.id, k.workspace_id AS "workspaceId", k.key_hash AS "keyHash", k.revoked_at AS "revokedAt",
             k.last_used_at AS "lastUsedAt", member.user_id AS "memberUserId", member.email AS "memberEmail",

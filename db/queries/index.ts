@@ -96,7 +96,6 @@ export {
   searchKnowledgeChunks,
   supportsIterativeScan,
   tenantEmbeddingIndexName,
-  tenantHnswBuild,
   tenantIndexThreshold,
   updateChunkEmbeddings,
   type VectorStrategy,

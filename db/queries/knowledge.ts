@@ -305,26 +305,22 @@ export interface HnswBuildParameters {
 }
 
 /**
- * The HNSW build parameters new indexes get (see `defaultEfSearch` for the measurements). Indexes
+ * The HNSW build parameters new indexes get (measurements: README, "Benchmarks"). Indexes
  * that already exist keep the parameters they were built with: `CREATE INDEX IF NOT EXISTS` leaves
  * them alone, and so does `nereid knowledge reindex` unless the model changes (a new model gets a
  * new index). To rebuild one with these values: `DROP INDEX <name>` (the next ingestion into the
  * workspace builds it again), or `ALTER INDEX <name> SET (m = .., ef_construction = ..)` then
  * `REINDEX INDEX CONCURRENTLY <name>`.
+ *
+ * The shared per-model index and a workspace's own index use the same parameters on purpose: both
+ * are partial indexes on the same expression, the planner picks by estimated cost, pgvector's
+ * estimate grows with m, and the shared graph filtered to one workspace has poor recall. Measured at
+ * 100k chunks among 145k: with the workspace's index at m 24 / 200 and the shared one at 16 / 128
+ * the planner chose the shared index (hybrid recall@10 0.64 at ef_search 100, against 0.78 on the
+ * workspace's own m 24 index alone and 0.71 at m 16). A denser workspace graph (m 24 reaches recall
+ * 0.95 at ef_search 700, m 16 does not below 1,000) needs an expression only it serves.
  */
 export const hnswBuild: Readonly<HnswBuildParameters> = Object.freeze({ m: 16, efConstruction: 128 })
-
-/**
- * The build parameters of a workspace's own index (the one searches use). They must not make it
- * look costlier to the planner than the shared per-model index: both are partial indexes on the
- * same expression, the planner picks by estimated cost, pgvector's estimate grows with m, and the
- * shared graph filtered to one workspace has poor recall. Measured at 100k chunks among 145k: with
- * the workspace's index at m 24 / 200 and the shared one at 16 / 128 the planner chose the shared
- * index (hybrid recall@10 0.64 at ef_search 100, against 0.78 on the workspace's own m 24 index
- * alone and 0.71 at m 16). So both use the same parameters; a denser workspace graph (m 24 reaches
- * recall 0.95 at ef_search 700, m 16 does not below 1,000) needs an expression only it serves.
- */
-export const tenantHnswBuild: Readonly<HnswBuildParameters> = hnswBuild
 
 /**
  * `hnsw.ef_search` of searchKnowledgeChunks' index path (pgvector allows 1-1000; its default 40).
@@ -429,13 +425,13 @@ export async function ensureTenantEmbeddingIndex(
     dimensions,
     workspaceId,
     maintenanceWorkMem,
-    build = tenantHnswBuild,
+    build,
   }: {
     model: string
     dimensions: number
     workspaceId: string
     maintenanceWorkMem?: string | undefined
-    /** HNSW parameters (default `tenantHnswBuild`); only used when the index is created. */
+    /** HNSW parameters (default `hnswBuild`); only used when the index is created. */
     build?: HnswBuildParameters | undefined
   },
 ): Promise<void> {

@@ -13,7 +13,7 @@ export interface WorkspaceSummary {
 }
 
 /** True for a record id (uuid); lets one argument take either an id or a slug/email. */
-function looksLikeId(value: string): boolean {
+export function looksLikeId(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
 }
 
