@@ -201,7 +201,7 @@ export function createInsightService({
           title: insight.title,
           body: insight.body,
           insightId: insight.id,
-          // The label lets a notification offer the insight's action as a button (widget, Slack).
+          // The label lets a client offer the insight's action as a button (the widget does).
           data: {
             type: insight.type,
             severity: insight.severity,
