@@ -63,6 +63,8 @@ import {
   supportsIterativeScan,
   type TenantTransaction,
   tenantEmbeddingIndexName,
+  tenantHnswBuild,
+  tenantIndexDistance,
 } from '../db/index.ts'
 import { createLexicalEmbedder } from '../ingest/embedders/lexical-embedder.ts'
 import { createTestDatabase } from '../test/support/test-database.ts'
@@ -413,10 +415,12 @@ try {
     durations: hybridExactTimes.cpu,
   })
 
-  const vectorSql = `SELECT c.id, (c.embedding::vector(${dimensions})) <=> CAST(:embedding AS vector(${dimensions})) AS distance
+  // The workspace index's leg as searchKnowledgeChunks runs it: ordered by what the index serves,
+  // with each candidate's full-precision distance.
+  const vectorSql = `SELECT c.id, c.embedding <=> CAST(:embedding AS vector) AS distance
        FROM knowledge_chunks c
       WHERE c.workspace_id = :workspaceId AND c.embedding_model = :model
-      ORDER BY (c.embedding::vector(${dimensions})) <=> CAST(:embedding AS vector(${dimensions}))
+      ORDER BY ${tenantIndexDistance({ dimensions })}
       LIMIT :limit`
   const setSearch = (tenant: TenantTransaction, efSearch: number) =>
     tenant.sequelize.query(
@@ -694,7 +698,7 @@ try {
     `hybrid ${row.hybridRecall.toFixed(3)}, hybrid p95 ${row.hybrid.p95Ms.toFixed(1)} ms wall / ${row.hybridCpu.p95Ms.toFixed(1)} ms CPU, ` +
     `build ${row.buildSeconds} s, ${row.indexMb} MB`
   console.log(
-    `\nproduction setting: m ${hnswBuild.m}, ef_construction ${hnswBuild.efConstruction}, ef_search ${defaultEfSearch}`,
+    `\nproduction setting: workspace index (halfvec) m ${tenantHnswBuild.m}, ef_construction ${tenantHnswBuild.efConstruction}, ef_search ${defaultEfSearch}; shared index (vector) m ${hnswBuild.m}, ef_construction ${hnswBuild.efConstruction}`,
   )
   for (const [label, list] of [
     ['wall', meets((row) => row.hybrid.p95Ms)],

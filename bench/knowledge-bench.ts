@@ -42,6 +42,8 @@ import {
   supportsIterativeScan,
   type TenantTransaction,
   tenantEmbeddingIndexName,
+  tenantHnswBuild,
+  tenantIndexDistance,
   tenantIndexThreshold,
   type VectorStrategy,
 } from '../db/index.ts'
@@ -640,8 +642,8 @@ async function runRetrievalBench({ database, mode, log }: KnowledgeBenchOptions)
       `ANALYZE ${analyzeSeconds.toFixed(1)} s; table ${round1(info.tableMb)} MB`,
   )
   log(
-    `HNSW indexes (${model}, m ${hnswBuild.m}, ef_construction ${hnswBuild.efConstruction}, maintenance_work_mem ${maintenanceWorkMem}): shared per-model index over all ${totalChunks} rows built in ${indexSeconds.toFixed(1)} s, ${round1(info.indexMb)} MB; ` +
-      `the big workspace's own index (${ownIndex[0] ? bigChunks : 0} rows) in ${tenantIndexSeconds.toFixed(1)} s, ${round1(info.tenantIndexMb)} MB`,
+    `HNSW indexes (${model}, maintenance_work_mem ${maintenanceWorkMem}): shared per-model index (vector, m ${hnswBuild.m}, ef_construction ${hnswBuild.efConstruction}) over all ${totalChunks} rows built in ${indexSeconds.toFixed(1)} s, ${round1(info.indexMb)} MB; ` +
+      `the big workspace's own index (halfvec, m ${tenantHnswBuild.m}, ef_construction ${tenantHnswBuild.efConstruction}; ${ownIndex[0] ? bigChunks : 0} rows) in ${tenantIndexSeconds.toFixed(1)} s, ${round1(info.tenantIndexMb)} MB`,
   )
 
   const knowledge = createKnowledgeService({
@@ -752,10 +754,12 @@ async function measureRetrieval({
     }),
   })
 
-  const vectorSql = `SELECT c.id, (c.embedding::vector(${dimensions})) <=> CAST(:embedding AS vector(${dimensions})) AS distance
+  // The workspace index's leg as searchKnowledgeChunks runs it: ordered by what the index serves,
+  // with each candidate's full-precision distance.
+  const vectorSql = `SELECT c.id, c.embedding <=> CAST(:embedding AS vector) AS distance
        FROM knowledge_chunks c
       WHERE c.workspace_id = :workspaceId AND c.embedding_model = :model
-      ORDER BY (c.embedding::vector(${dimensions})) <=> CAST(:embedding AS vector(${dimensions}))
+      ORDER BY ${tenantIndexDistance({ dimensions })}
       LIMIT :limit`
   const setSearch = (tenant: TenantTransaction, efSearch: number) =>
     tenant.sequelize.query(

@@ -2,11 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger, systemClock } from '../core/index.ts'
 import {
   createWorkspace,
+  embeddingIndexName,
   hasTenantEmbeddingIndex,
   searchKnowledgeChunks,
   type TenantContext,
   tenantEmbeddingIndexName,
+  tenantIndexDistance,
 } from '../db/index.ts'
+import * as tenantIndexMigration from '../migrations/20261122001000-tenant-index-halfvec.ts'
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database.ts'
 import { createLexicalEmbedder } from './embedders/lexical-embedder.ts'
 import { createKnowledgeService } from './knowledge-service.ts'
@@ -115,7 +118,7 @@ describe('knowledge retrieval strategy', () => {
       const [rows] = await tenant.sequelize.query(
         `EXPLAIN SELECT c.id FROM knowledge_chunks c
           WHERE c.workspace_id = :workspaceId AND c.embedding_model = :model
-          ORDER BY (c.embedding::vector(${embedding!.length})) <=> CAST(:embedding AS vector(${embedding!.length})) LIMIT 5`,
+          ORDER BY ${tenantIndexDistance({ dimensions: embedding!.length })} LIMIT 5`,
         {
           replacements: {
             workspaceId: acme.workspaceId,
@@ -128,6 +131,41 @@ describe('knowledge retrieval strategy', () => {
       return (rows as { 'QUERY PLAN': string }[]).map((row) => row['QUERY PLAN']).join('\n')
     })
     expect(plan).toContain(tenantEmbeddingIndexName({ model: embedder.model, workspaceId: acme.workspaceId }))
+    // Not the shared per-model graph (filtered to the workspace, poor recall): it cannot serve halfvec.
+    expect(plan).not.toContain(embeddingIndexName(embedder.model))
+  })
+
+  it('migration 001000 drops workspace indexes of the old layout and keeps the new ones', async () => {
+    const { database } = testDatabase
+    const oldName = 'knowledge_chunks_tenant_0123456789abcdef0123_idx'
+    const dimensions = embedder.dimensions
+    const indexes = () =>
+      database.withSystem(async ({ sequelize, transaction }) => {
+        const [rows] = await sequelize.query(
+          "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'knowledge_chunks' ORDER BY 1",
+          { transaction },
+        )
+        return (rows as { name: string }[]).map((row) => row.name)
+      })
+    await database.withSystem(({ sequelize, transaction }) =>
+      sequelize.query(
+        `CREATE INDEX ${oldName} ON knowledge_chunks USING hnsw ((embedding::vector(${dimensions})) vector_cosine_ops)
+          WHERE embedding_model = '${embedder.model}' AND workspace_id = '${acme.workspaceId}'`,
+        { transaction },
+      ),
+    )
+    expect(await indexes()).toContain(oldName)
+    await database.withSystem(({ sequelize, transaction }) =>
+      tenantIndexMigration.up({
+        context: { query: async (sql) => void (await sequelize.query(sql, { transaction })) },
+      }),
+    )
+    const after = await indexes()
+    expect(after).not.toContain(oldName)
+    expect(after).toContain(
+      tenantEmbeddingIndexName({ model: embedder.model, workspaceId: acme.workspaceId }),
+    )
+    expect(after).toContain(embeddingIndexName(embedder.model))
   })
 
   it('keeps both legs inside the workspace whichever strategy runs', async () => {

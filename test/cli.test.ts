@@ -58,14 +58,14 @@ describe('nereid CLI', () => {
     const before = await nereid('status')
     expect(before.out).toMatch(/pending {2}20261122000000-database-roles/)
     expect(before.exitCode).toBe(3)
-    expect((await nereid('migrate')).out).toMatch(/Applied 10 migration/)
+    expect((await nereid('migrate')).out).toMatch(/Applied 11 migration/)
     const after = await nereid('status')
-    expect(after.out).toMatch(/10 applied, 0 pending/)
+    expect(after.out).toMatch(/11 applied, 0 pending/)
     expect(after.exitCode).toBe(0)
     expect((await nereid('rollback')).out).toMatch(
-      /Reverted 1 migration\(s\):\n {2}20261122000910-knowledge-text-search-plan/,
+      /Reverted 1 migration\(s\):\n {2}20261122001000-tenant-index-halfvec/,
     )
-    expect((await nereid('status')).out).toMatch(/9 applied, 1 pending/)
+    expect((await nereid('status')).out).toMatch(/10 applied, 1 pending/)
     expect((await nereid('migrate')).out).toMatch(/Applied 1 migration/)
   })
 

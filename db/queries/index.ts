@@ -96,6 +96,8 @@ export {
   searchKnowledgeChunks,
   supportsIterativeScan,
   tenantEmbeddingIndexName,
+  tenantHnswBuild,
+  tenantIndexDistance,
   tenantIndexThreshold,
   updateChunkEmbeddings,
   type VectorStrategy,

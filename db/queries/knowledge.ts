@@ -284,7 +284,12 @@ export function tenantEmbeddingIndexName({
   model: string
   workspaceId: string
 }): string {
-  const digest = createHash('sha256').update(`${model}\u0000${workspaceId}`).digest('hex').slice(0, 20)
+  // `halfvec` in the digest: indexes of the earlier layout (float4 `vector`, same expression as the
+  // shared index) had the name without it; migration 20261122001000 drops them.
+  const digest = createHash('sha256')
+    .update(`${model}\u0000${workspaceId}\u0000halfvec`)
+    .digest('hex')
+    .slice(0, 20)
   return `knowledge_chunks_tenant_${digest}_idx`
 }
 
@@ -305,22 +310,23 @@ export interface HnswBuildParameters {
 }
 
 /**
- * The HNSW build parameters new indexes get (measurements: README, "Benchmarks"). Indexes
+ * The HNSW build parameters of the shared per-model index (pgvector's defaults are 16 / 64). Indexes
  * that already exist keep the parameters they were built with: `CREATE INDEX IF NOT EXISTS` leaves
  * them alone, and so does `nereid knowledge reindex` unless the model changes (a new model gets a
- * new index). To rebuild one with these values: `DROP INDEX <name>` (the next ingestion into the
- * workspace builds it again), or `ALTER INDEX <name> SET (m = .., ef_construction = ..)` then
- * `REINDEX INDEX CONCURRENTLY <name>`.
- *
- * The shared per-model index and a workspace's own index use the same parameters on purpose: both
- * are partial indexes on the same expression, the planner picks by estimated cost, pgvector's
- * estimate grows with m, and the shared graph filtered to one workspace has poor recall. Measured at
- * 100k chunks among 145k: with the workspace's index at m 24 / 200 and the shared one at 16 / 128
- * the planner chose the shared index (hybrid recall@10 0.64 at ef_search 100, against 0.78 on the
- * workspace's own m 24 index alone and 0.71 at m 16). A denser workspace graph (m 24 reaches recall
- * 0.95 at ef_search 700, m 16 does not below 1,000) needs an expression only it serves.
+ * new index). To rebuild one with other values: `ALTER INDEX <name> SET (m = .., ef_construction =
+ * ..)` then `REINDEX INDEX CONCURRENTLY <name>`.
  */
 export const hnswBuild: Readonly<HnswBuildParameters> = Object.freeze({ m: 16, efConstruction: 128 })
+
+/**
+ * The HNSW build parameters of a workspace's own index (measurements: README, "Benchmarks"). A
+ * workspace gets one only when it is large (`tenantIndexThreshold`), and only its searches use it,
+ * so it is worth a denser graph than the shared index: recall at a given `hnsw.ef_search` rises
+ * with m, and so does the cost of each step, so fewer steps buy the same recall. To rebuild a
+ * workspace's index with new values: `DROP INDEX <name>` (the next ingestion into the workspace, or
+ * `nereid knowledge reindex`, builds it again).
+ */
+export const tenantHnswBuild: Readonly<HnswBuildParameters> = Object.freeze({ m: 24, efConstruction: 200 })
 
 /**
  * `hnsw.ef_search` of searchKnowledgeChunks' index path (pgvector allows 1-1000; its default 40).
@@ -343,29 +349,43 @@ function checkHnswBuild({ m, efConstruction }: HnswBuildParameters): void {
 }
 
 /**
- * `CREATE INDEX IF NOT EXISTS` of an HNSW cosine index on `(embedding::vector(N))` restricted by
+ * How an index stores vectors: `vector` (4-byte floats, HNSW up to 2,000 dimensions) or `halfvec`
+ * (2-byte floats, up to 4,000; half the pages to read per step, at a precision loss far below the
+ * gaps between neighbours, and the candidates are re-ranked at full precision anyway).
+ */
+type IndexStorage = 'vector' | 'halfvec'
+
+const maxIndexedDimensions: Record<IndexStorage, number> = { vector: 2000, halfvec: 4000 }
+
+/**
+ * `CREATE INDEX IF NOT EXISTS` of an HNSW cosine index on `(embedding::<storage>(N))` restricted by
  * `predicate`, in the caller's system transaction; `maintenanceWorkMem` (e.g. '512MB') is set for
- * this transaction only, since the build is much faster when the graph fits in memory. `build`
- * defaults to `hnswBuild`; an index that already exists is left as it is, whatever it was built with.
+ * this transaction only, since the build is much faster when the graph fits in memory. An index
+ * that already exists is left as it is, whatever it was built with.
  */
 async function createHnswIndex(
   { sequelize, transaction }: SystemTransaction,
   {
     name,
+    storage,
     dimensions,
     predicate,
     maintenanceWorkMem,
-    build = hnswBuild,
+    build,
   }: {
     name: string
+    storage: IndexStorage
     dimensions: number
     predicate: string
     maintenanceWorkMem?: string | undefined
-    build?: HnswBuildParameters | undefined
+    build: HnswBuildParameters
   },
 ): Promise<void> {
-  if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 2000) {
-    throw new Error(`Embedding dimensions ${dimensions} cannot be indexed with HNSW (1-2000).`)
+  const maxDimensions = maxIndexedDimensions[storage]
+  if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > maxDimensions) {
+    throw new Error(
+      `Embedding dimensions ${dimensions} cannot be indexed with HNSW on ${storage} (1-${maxDimensions}).`,
+    )
   }
   checkHnswBuild(build)
   if (maintenanceWorkMem) {
@@ -375,7 +395,7 @@ async function createHnswIndex(
   }
   await sequelize.query(
     `CREATE INDEX IF NOT EXISTS ${name} ON knowledge_chunks
-       USING hnsw ((embedding::vector(${dimensions})) vector_cosine_ops)
+       USING hnsw ((embedding::${storage}(${dimensions})) ${storage}_cosine_ops)
        WITH (m = ${build.m}, ef_construction = ${build.efConstruction})
        WHERE ${predicate}`,
     { transaction },
@@ -404,16 +424,19 @@ export async function ensureEmbeddingIndex(
 ): Promise<void> {
   await createHnswIndex(system, {
     name: embeddingIndexName(model),
+    storage: 'vector',
     dimensions,
     predicate: `embedding_model = ${system.sequelize.escape(model)}`,
     maintenanceWorkMem,
-    build,
+    build: build ?? hnswBuild,
   })
 }
 
 /**
  * Creates a workspace's own HNSW index for one model (the pgvector README's advice for filtering
- * on a large tenant): `... WHERE embedding_model = '<model>' AND workspace_id = '<id>'`. System work
+ * on a large tenant): `(embedding::halfvec(N)) halfvec_cosine_ops WHERE embedding_model = '<model>'
+ * AND workspace_id = '<id>'`, built with `tenantHnswBuild` (see `tenantIndexDistance` for why
+ * `halfvec`; it also indexes models of up to 4,000 dimensions). System work
  * (DDL); callers decide when (see `tenantIndexThreshold`). Building takes a lock that blocks writes
  * to `knowledge_chunks` for its duration, which is why it happens once, at the threshold, when the
  * workspace has about 10k chunks (a second or two), and later inserts maintain it incrementally.
@@ -438,11 +461,29 @@ export async function ensureTenantEmbeddingIndex(
   const literal = (value: string) => system.sequelize.escape(value)
   await createHnswIndex(system, {
     name: tenantEmbeddingIndexName({ model, workspaceId }),
+    storage: 'halfvec',
     dimensions,
     predicate: `embedding_model = ${literal(model)} AND workspace_id = ${literal(z.uuid().parse(workspaceId))}`,
     maintenanceWorkMem,
-    build,
+    build: build ?? tenantHnswBuild,
   })
+}
+
+/**
+ * The distance a workspace's own index serves, for chunks aliased `c` and the query vector in the
+ * replacement `:<parameter>`: cosine distance between `halfvec(N)` casts. The shared per-model index
+ * is on `vector(N)`, so no query shape of one can be answered by the other: the planner cannot
+ * trade the workspace's graph for the shared one filtered to the workspace (pgvector's cost
+ * estimate grows with m, and the shared graph has poor recall for one tenant).
+ */
+export function tenantIndexDistance({
+  dimensions,
+  parameter = 'embedding',
+}: {
+  dimensions: number
+  parameter?: string
+}): string {
+  return `(c.embedding::halfvec(${dimensions})) <=> CAST(:${parameter} AS halfvec(${dimensions}))`
 }
 
 /** How many ready chunks the current workspace holds for `model` (from the documents' counts). */
@@ -557,18 +598,17 @@ export async function searchKnowledgeChunks(
     } else if (strategy === 'tenant-index') {
       await select(tenant, `SELECT ${searchSettings}`)
     }
-    // The index path orders by the indexed expression; the exact path by the plain operator, which
-    // no HNSW index serves, so the planner cannot pick the shared (filtered, low-recall) graph.
-    const distance =
-      strategy === 'tenant-index'
-        ? `(c.embedding::vector(${dimensions})) <=> CAST(:embedding AS vector(${dimensions}))`
-        : 'c.embedding <=> CAST(:embedding AS vector)'
+    // The index path orders by what the workspace's index serves (halfvec) and ranks the candidates
+    // by their full-precision distance; the exact path orders by the plain operator, which no HNSW
+    // index serves, so the planner cannot pick the shared (filtered, low-recall) graph.
+    const exactDistance = 'c.embedding <=> CAST(:embedding AS vector)'
+    const order = strategy === 'tenant-index' ? tenantIndexDistance({ dimensions }) : exactDistance
     vectorLeg = `vector_hits AS (
-         SELECT id, row_number() OVER (ORDER BY distance) AS rank FROM (
-           SELECT c.id, ${distance} AS distance
+         SELECT id, row_number() OVER (ORDER BY distance, id) AS rank FROM (
+           SELECT c.id, ${exactDistance} AS distance
              FROM knowledge_chunks c
             WHERE c.workspace_id = :workspaceId AND c.embedding_model = :embeddingModel ${collectionFilter}
-            ORDER BY ${distance}
+            ORDER BY ${order}
             LIMIT :candidates) nearest
           WHERE distance <= :maxDistance),`
   }
