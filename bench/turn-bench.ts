@@ -25,7 +25,8 @@
  * Environment: BENCH_TURN_CHUNKS (default 100k on a real server, {@link embeddedDefaultChunks} (10k)
  * embedded), BENCH_TURN_RUNS (200), BENCH_TURN_WARMUP (20), BENCH_TURN_CONCURRENCY (200),
  * BENCH_TURN_MAINTENANCE_WORK_MEM (for the index build, 512MB), BENCH_TURN_EF_SEARCH (`hnsw.ef_search`
- * of the retrieval, as NEREID_HNSW_EF_SEARCH sets it; the code's default when unset).
+ * of the retrieval, as NEREID_HNSW_EF_SEARCH sets it; the code's default when unset), BENCH_TURN_HNSW_BUILD
+ * (the workspace index's "m/ef_construction"; the code's `tenantHnswBuild` when unset).
  *
  * Progress goes to stderr; the tables go to `log`; the result rows are returned.
  */
@@ -189,6 +190,10 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
   const maintenanceWorkMem = process.env.BENCH_TURN_MAINTENANCE_WORK_MEM ?? '512MB'
   // As NEREID_HNSW_EF_SEARCH sets it for `serve`; the code's default when unset.
   const efSearch = process.env.BENCH_TURN_EF_SEARCH ? Number(process.env.BENCH_TURN_EF_SEARCH) : undefined
+  // The workspace index's build parameters ("m/ef_construction"); the code's `tenantHnswBuild` when unset.
+  const [buildM, buildEfConstruction] = (process.env.BENCH_TURN_HNSW_BUILD ?? '').split('/').map(Number)
+  const build =
+    buildM && buildEfConstruction ? { m: buildM, efConstruction: buildEfConstruction } : tenantHnswBuild
   const benchStarted = performance.now()
 
   // The workspace: members of every role and an API key; the turns run as the plain member.
@@ -227,6 +232,7 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
         dimensions: embedder.dimensions,
         workspaceId: workspace.id,
         maintenanceWorkMem,
+        build,
       }),
     )
   }
@@ -518,6 +524,7 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
     chunks_in_workspace: chunkCount,
     workspace_hnsw_index: ownIndex,
     hnsw_ef_search: efSearch ?? defaultEfSearch,
+    hnsw_build: `${build.m}/${build.efConstruction}`,
     cpus: cpus().length,
     load_average_1m: [loadBefore, loadSequential, loadAfter].map((value) => Math.round(value * 100) / 100),
   }
@@ -529,7 +536,7 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
     `machine: ${cpus().length} CPUs, 1-minute load average ${common.load_average_1m.join(' / ')} (before / after the sequential runs / at the end): latency is wall time on whatever else runs`,
   )
   log(
-    `load ${loaded.chunks} chunks in ${loaded.seconds.toFixed(1)} s (${Math.round(loaded.chunks / loaded.seconds)} chunks/s), ANALYZE ${analyzeSeconds.toFixed(1)} s, index ${indexSeconds.toFixed(1)} s (halfvec, m ${tenantHnswBuild.m}, ef_construction ${tenantHnswBuild.efConstruction}), hnsw.ef_search ${common.hnsw_ef_search}\n`,
+    `load ${loaded.chunks} chunks in ${loaded.seconds.toFixed(1)} s (${Math.round(loaded.chunks / loaded.seconds)} chunks/s), ANALYZE ${analyzeSeconds.toFixed(1)} s, index ${indexSeconds.toFixed(1)} s (halfvec, m ${build.m}, ef_construction ${build.efConstruction}), hnsw.ef_search ${common.hnsw_ef_search}\n`,
   )
   log(
     `${'time to first token'.padEnd(52)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'x floor p50'.padStart(13)}${'x floor p95'.padStart(13)}`,
