@@ -68,6 +68,7 @@ import {
 } from '../db/index.ts'
 import { createLexicalEmbedder } from '../ingest/embedders/lexical-embedder.ts'
 import { createTestDatabase } from '../test/support/test-database.ts'
+import { settleKnowledgeTables } from './bench-harness.ts'
 import {
   type BenchQuery,
   createBenchQueries,
@@ -339,10 +340,8 @@ try {
       progress,
       onChunk: benchQueries.onChunk,
     })
-    progress(`loaded in ${loaded.seconds.toFixed(1)} s; ANALYZE`)
-    await database.withSystem(({ sequelize, transaction }) =>
-      sequelize.query('ANALYZE knowledge_chunks; ANALYZE knowledge_documents', { transaction }),
-    )
+    progress(`loaded in ${loaded.seconds.toFixed(1)} s; VACUUM (ANALYZE)`)
+    await settleKnowledgeTables(database)
   }
 
   const queries = await benchQueries.queriesFor({ workspace: 0, embedder })

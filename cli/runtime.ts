@@ -185,6 +185,7 @@ export async function createServices({
       maxUploadBytes: config.knowledge.maxUploadBytes,
       allowPrivateUrls: config.knowledge.allowPrivateUrls,
       efSearch: config.knowledge.efSearch,
+      workspaceIndexBuild: config.knowledge.workspaceIndexBuild,
       parse: chooseParser(config.unstructured),
     })
     if (worker) await queue.startWorker(knowledge)

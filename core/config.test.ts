@@ -61,6 +61,7 @@ describe('loadConfig', () => {
         allowPrivateUrls: false,
         ingestConcurrency: 2,
         efSearch: 100,
+        workspaceIndexBuild: { m: 16, efConstruction: 128 },
       },
       slack: {
         signingSecret: undefined,
@@ -193,11 +194,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ environment: { NEREID_HNSW_EF_SEARCH: '5000' }, envFile: false })).toThrow(
       /NEREID_HNSW_EF_SEARCH/,
     )
+    expect(() =>
+      loadConfig({ environment: { NEREID_HNSW_M: '24', NEREID_HNSW_EF_CONSTRUCTION: '40' }, envFile: false }),
+    ).toThrow(/NEREID_HNSW_EF_CONSTRUCTION: must be at least 2 x NEREID_HNSW_M \(48\)/)
+    expect(() => loadConfig({ environment: { NEREID_HNSW_M: '1' }, envFile: false })).toThrow(/NEREID_HNSW_M/)
     const config = loadConfig({
       environment: {
         NEREID_MAX_UPLOAD_MB: '2',
         NEREID_ALLOW_PRIVATE_URLS: 'true',
         NEREID_HNSW_EF_SEARCH: '400',
+        NEREID_HNSW_M: '24',
+        NEREID_HNSW_EF_CONSTRUCTION: '200',
       },
       envFile: false,
     })
@@ -205,6 +212,7 @@ describe('loadConfig', () => {
       maxUploadBytes: 2 * 1024 * 1024,
       allowPrivateUrls: true,
       efSearch: 400,
+      workspaceIndexBuild: { m: 24, efConstruction: 200 },
     })
   })
   it('reads the Slack settings and checks that they fit together, naming the variable to set', () => {

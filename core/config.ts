@@ -85,6 +85,8 @@ export const configSchema = z
       .transform((value) => value === 'true' || value === '1'),
     NEREID_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
     NEREID_HNSW_EF_SEARCH: z.coerce.number().int().min(10).max(1000).default(100),
+    NEREID_HNSW_M: z.coerce.number().int().min(4).max(64).default(16),
+    NEREID_HNSW_EF_CONSTRUCTION: z.coerce.number().int().min(8).max(1000).default(128),
     UNSTRUCTURED_API_URL: optionalUrl,
     UNSTRUCTURED_API_KEY: optionalString,
     SLACK_SIGNING_SECRET: optionalString,
@@ -97,9 +99,11 @@ export const configSchema = z
     ENCRYPTION_KEY: encryptionKey,
   })
   .superRefine((raw, context) => {
-    // Slack settings that only make sense together, each error naming the variable to set.
     const issue = (variable: string, message: string) =>
       context.addIssue({ code: 'custom', path: [variable], message })
+    if (raw.NEREID_HNSW_EF_CONSTRUCTION < 2 * raw.NEREID_HNSW_M)
+      issue('NEREID_HNSW_EF_CONSTRUCTION', `must be at least 2 x NEREID_HNSW_M (${2 * raw.NEREID_HNSW_M})`)
+    // Slack settings that only make sense together, each error naming the variable to set.
     const oauth = Boolean(raw.SLACK_CLIENT_ID || raw.SLACK_CLIENT_SECRET)
     if (raw.SLACK_CLIENT_ID && !raw.SLACK_CLIENT_SECRET)
       issue('SLACK_CLIENT_SECRET', 'required with SLACK_CLIENT_ID (multi-workspace OAuth installs)')
@@ -151,6 +155,8 @@ export interface Config {
     ingestConcurrency: number
     /** `hnsw.ef_search` of searches on a workspace's own index: recall against latency. */
     efSearch: number
+    /** HNSW build parameters of workspaces' own indexes built from now on (`tenantHnswBuild`). */
+    workspaceIndexBuild: { m: number; efConstruction: number }
   }
   slack: {
     signingSecret: string | undefined
@@ -243,6 +249,7 @@ export function loadConfig({ environment = process.env, envFile = '.env' }: Load
       allowPrivateUrls: raw.NEREID_ALLOW_PRIVATE_URLS,
       ingestConcurrency: raw.NEREID_INGEST_CONCURRENCY,
       efSearch: raw.NEREID_HNSW_EF_SEARCH,
+      workspaceIndexBuild: { m: raw.NEREID_HNSW_M, efConstruction: raw.NEREID_HNSW_EF_CONSTRUCTION },
     },
     slack: {
       signingSecret: raw.SLACK_SIGNING_SECRET,

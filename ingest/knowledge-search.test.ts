@@ -35,7 +35,7 @@ const handbook = [
   'New starters meet their buddy on the first morning and get a walrus-shaped mug.',
 ].join('\n\n')
 
-function createService() {
+function createService(options: Partial<Parameters<typeof createKnowledgeService>[0]> = {}) {
   return createKnowledgeService({
     database: testDatabase.database,
     embedder,
@@ -46,11 +46,11 @@ function createService() {
     allowPrivateUrls: false,
     // Four chunks are enough to count as a large workspace here.
     tenantIndexThreshold: 4,
+    ...options,
   })
 }
 
-async function ingest(context: TenantContext, text: string, fileName: string) {
-  const knowledge = createService()
+async function ingest(context: TenantContext, text: string, fileName: string, knowledge = createService()) {
   const { document } = await knowledge.addDocument({
     context,
     source: { kind: 'file', bytes: new TextEncoder().encode(text), fileName },
@@ -133,6 +133,35 @@ describe('knowledge retrieval strategy', () => {
     expect(plan).toContain(tenantEmbeddingIndexName({ model: embedder.model, workspaceId: acme.workspaceId }))
     // Not the shared per-model graph (filtered to the workspace, poor recall): it cannot serve halfvec.
     expect(plan).not.toContain(embeddingIndexName(embedder.model))
+  })
+
+  it('builds a workspace index with the configured HNSW parameters, on halfvec', async () => {
+    const { database } = testDatabase
+    const [created] = await database.withSystem(async (system) => [
+      await createWorkspace(system, { name: 'Initech search' }),
+    ])
+    const initech = { workspaceId: created!.id }
+    await ingest(
+      initech,
+      handbook,
+      'handbook.md',
+      createService({ workspaceIndexBuild: { m: 8, efConstruction: 40 } }),
+    )
+    const [row] = await database.withSystem(async ({ sequelize, transaction }) => {
+      const [rows] = await sequelize.query(
+        'SELECT reloptions AS options, pg_get_indexdef(oid) AS definition FROM pg_class WHERE oid = to_regclass(:name)',
+        {
+          replacements: {
+            name: tenantEmbeddingIndexName({ model: embedder.model, workspaceId: initech.workspaceId }),
+          },
+          transaction,
+        },
+      )
+      return rows as { options: string[]; definition: string }[]
+    })
+    expect(row?.options).toEqual(expect.arrayContaining(['m=8', 'ef_construction=40']))
+    expect(row?.definition).toContain('halfvec_cosine_ops')
+    expect(row?.definition).toContain(initech.workspaceId)
   })
 
   it('migration 001000 drops workspace indexes of the old layout and keeps the new ones', async () => {

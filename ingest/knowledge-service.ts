@@ -11,6 +11,7 @@ import {
   findDuplicateDocument,
   getKnowledgeDocument,
   getKnowledgeDocumentContent,
+  type HnswBuildParameters,
   hashContent,
   hasTenantEmbeddingIndex,
   type KnowledgeDocument,
@@ -62,6 +63,12 @@ export interface KnowledgeServiceOptions {
    * higher finds more of the exact nearest chunks and costs latency (README, "Retrieval").
    */
   efSearch?: number | undefined
+  /**
+   * HNSW build parameters of the workspace indexes this service builds (default `tenantHnswBuild`,
+   * m 16 / ef_construction 128). A denser graph gives more recall per ef_search step and costs more
+   * per step (README, "Benchmarks"); indexes that exist keep what they were built with.
+   */
+  workspaceIndexBuild?: HnswBuildParameters | undefined
 }
 
 /** Ingestion outcome of one document, for progress and summaries. */
@@ -94,6 +101,7 @@ export function createKnowledgeService({
   allowPrivateUrls,
   tenantIndexThreshold = defaultTenantIndexThreshold,
   efSearch,
+  workspaceIndexBuild,
 }: KnowledgeServiceOptions) {
   const indexedModels = new Set<string>()
   const indexedWorkspaces = new Set<string>()
@@ -128,6 +136,7 @@ export function createKnowledgeService({
             dimensions,
             workspaceId: context.workspaceId,
             maintenanceWorkMem: '256MB',
+            build: workspaceIndexBuild,
           }),
         )
       } catch (error) {

@@ -42,6 +42,7 @@ function knowledgeFor({ database, config, clock, logger }: Runtime): KnowledgeSe
     maxUploadBytes: config.knowledge.maxUploadBytes,
     allowPrivateUrls: config.knowledge.allowPrivateUrls,
     efSearch: config.knowledge.efSearch,
+    workspaceIndexBuild: config.knowledge.workspaceIndexBuild,
   })
 }
 

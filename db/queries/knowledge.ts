@@ -319,14 +319,17 @@ export interface HnswBuildParameters {
 export const hnswBuild: Readonly<HnswBuildParameters> = Object.freeze({ m: 16, efConstruction: 128 })
 
 /**
- * The HNSW build parameters of a workspace's own index (measurements: README, "Benchmarks"). A
- * workspace gets one only when it is large (`tenantIndexThreshold`), and only its searches use it,
- * so it is worth a denser graph than the shared index: recall at a given `hnsw.ef_search` rises
- * with m, and so does the cost of each step, so fewer steps buy the same recall. To rebuild a
- * workspace's index with new values: `DROP INDEX <name>` (the next ingestion into the workspace, or
- * `nereid knowledge reindex`, builds it again).
+ * The default HNSW build parameters of a workspace's own index (`NEREID_HNSW_M` and
+ * `NEREID_HNSW_EF_CONSTRUCTION` override them for indexes built from then on). Only that
+ * workspace's searches use it (see `tenantIndexDistance`), so it may be denser than the shared one:
+ * recall per `hnsw.ef_search` step rises with m, and so does the cost of each step. Measured at 100k
+ * chunks (README, "Benchmarks"): m 24 / 200 reaches hybrid recall 0.95 at ef_search 600, m 16 / 128
+ * not below 800, but at the default ef_search of 100 m 24 adds about 2 ms to every search, which the
+ * assistant turn's budget does not have; so the default is m 16 / 128. To rebuild a workspace's
+ * index with new values: `DROP INDEX <name>` (the next ingestion into the workspace, or `nereid
+ * knowledge reindex`, builds it again).
  */
-export const tenantHnswBuild: Readonly<HnswBuildParameters> = Object.freeze({ m: 24, efConstruction: 200 })
+export const tenantHnswBuild: Readonly<HnswBuildParameters> = Object.freeze({ m: 16, efConstruction: 128 })
 
 /**
  * `hnsw.ef_search` of searchKnowledgeChunks' index path (pgvector allows 1-1000; its default 40).
