@@ -164,6 +164,20 @@ describe('knowledge retrieval strategy', () => {
     expect(row?.definition).toContain(initech.workspaceId)
   })
 
+  it('reindex rebuilds a missing workspace index even when no document needs re-embedding', async () => {
+    const { database } = testDatabase
+    const indexName = tenantEmbeddingIndexName({ model: embedder.model, workspaceId: acme.workspaceId })
+    await database.withSystem(({ sequelize, transaction }) =>
+      sequelize.query(`DROP INDEX ${indexName}`, { transaction }),
+    )
+    const hasIndex = () =>
+      database.withTenant(acme, (tenant) => hasTenantEmbeddingIndex(tenant, { model: embedder.model }))
+    expect(await hasIndex()).toBe(false)
+    const result = await createService().reindex({ context: acme })
+    expect(result).toEqual({ documents: 0, chunks: 0 })
+    expect(await hasIndex()).toBe(true)
+  })
+
   it('migration 001000 drops workspace indexes of the old layout and keeps the new ones', async () => {
     const { database } = testDatabase
     const oldName = 'knowledge_chunks_tenant_0123456789abcdef0123_idx'

@@ -402,6 +402,9 @@ export function createKnowledgeService({
       listDocumentsToReindex(tenant, { model: embedder.model, all }),
     )
     let chunkTotal = 0
+    // The vector length of this model: from the first vectors made here, else what the embedder
+    // knows (0 for a provider that has not answered yet).
+    let dimensions = embedder.dimensions
     for (const [index, document] of documents.entries()) {
       const chunks = await database.withTenant(context, (tenant) =>
         listChunksForEmbedding(tenant, { documentId: document.id }),
@@ -411,7 +414,10 @@ export function createKnowledgeService({
           buildEmbeddingText({ title: document.title, headingPath: chunk.headingPath, text: chunk.text }),
         ),
       )
-      if (vectors[0]) await ensureIndex(vectors[0].length)
+      if (vectors[0]) {
+        dimensions = vectors[0].length
+        await ensureIndex(dimensions)
+      }
       await database.withTenant(context, (tenant) =>
         updateChunkEmbeddings(tenant, {
           documentId: document.id,
@@ -419,10 +425,12 @@ export function createKnowledgeService({
           embeddings: chunks.map((chunk, position) => ({ id: chunk.id, embedding: vectors[position]! })),
         }),
       )
-      if (vectors[0]) await ensureTenantIndex(context, vectors[0].length)
       chunkTotal += chunks.length
       onDocument?.({ title: document.title, index, total: documents.length, chunks: chunks.length })
     }
+    // Once, after the re-embedding, and also when nothing needed it: a large workspace whose own
+    // index is missing (dropped to rebuild it, or by migration 20261122001000) gets it back here.
+    if (dimensions > 0) await ensureTenantIndex(context, dimensions)
     return { documents: documents.length, chunks: chunkTotal }
   }
 

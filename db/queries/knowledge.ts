@@ -474,19 +474,13 @@ export async function ensureTenantEmbeddingIndex(
 
 /**
  * The distance a workspace's own index serves, for chunks aliased `c` and the query vector in the
- * replacement `:<parameter>`: cosine distance between `halfvec(N)` casts. The shared per-model index
+ * replacement `:embedding`: cosine distance between `halfvec(N)` casts. The shared per-model index
  * is on `vector(N)`, so no query shape of one can be answered by the other: the planner cannot
  * trade the workspace's graph for the shared one filtered to the workspace (pgvector's cost
  * estimate grows with m, and the shared graph has poor recall for one tenant).
  */
-export function tenantIndexDistance({
-  dimensions,
-  parameter = 'embedding',
-}: {
-  dimensions: number
-  parameter?: string
-}): string {
-  return `(c.embedding::halfvec(${dimensions})) <=> CAST(:${parameter} AS halfvec(${dimensions}))`
+export function tenantIndexDistance({ dimensions }: { dimensions: number }): string {
+  return `(c.embedding::halfvec(${dimensions})) <=> CAST(:embedding AS halfvec(${dimensions}))`
 }
 
 /** How many ready chunks the current workspace holds for `model` (from the documents' counts). */
