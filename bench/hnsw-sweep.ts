@@ -56,7 +56,6 @@ import {
   embeddingIndexName,
   ensureEmbeddingIndex,
   ensureTenantEmbeddingIndex,
-  type HnswBuildParameters,
   hnswBuild,
   openDatabase,
   searchKnowledgeChunks,
@@ -75,6 +74,7 @@ import {
   type Hit,
   hybridRecallOf,
   loadSyntheticChunks,
+  parseHnswBuilds,
   planScans,
   tenantSelect,
   vectorRecallOf,
@@ -113,16 +113,6 @@ export interface SweepRow {
 const progress = (line: string) => process.stderr.write(`[hnsw-sweep] ${line}\n`)
 const round1 = (value: number) => Math.round(value * 10) / 10
 const round3 = (value: number) => Math.round(value * 1000) / 1000
-
-/** "16/128,32/200" -> build parameters. */
-function parseBuilds(list: string): HnswBuildParameters[] {
-  return list.split(',').map((entry) => {
-    const [m, efConstruction] = entry.trim().split('/').map(Number)
-    if (!m || !efConstruction)
-      throw new Error(`BENCH_HNSW_BUILDS: expected m/ef_construction, got "${entry}"`)
-    return { m, efConstruction }
-  })
-}
 
 async function newWorkspace(database: Database, name: string): Promise<string> {
   const slug = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${randomBytes(3).toString('hex')}`
@@ -226,13 +216,16 @@ if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.
 const bigChunks = Number(process.env.BENCH_KNOWLEDGE_CHUNKS ?? 100_000)
 const queryCount = Number(process.env.BENCH_KNOWLEDGE_QUERIES ?? 200)
 const dimensions = Number(process.env.BENCH_KNOWLEDGE_DIMENSIONS ?? 256)
-const builds = parseBuilds(process.env.BENCH_HNSW_BUILDS ?? '16/128,24/200,32/200')
+const builds = parseHnswBuilds({
+  variable: 'BENCH_HNSW_BUILDS',
+  list: process.env.BENCH_HNSW_BUILDS ?? '16/128,24/200,32/200',
+})
 const efSearchValues = (process.env.BENCH_HNSW_EF_SEARCH ?? '100,200,300,400,600,800,1000')
   .split(',')
   .map(Number)
 const maintenanceWorkMem = process.env.BENCH_KNOWLEDGE_MAINTENANCE_WORK_MEM ?? '1GB'
 const sharedIndex = process.env.BENCH_HNSW_SHARED_INDEX
-  ? parseBuilds(process.env.BENCH_HNSW_SHARED_INDEX)[0]
+  ? parseHnswBuilds({ variable: 'BENCH_HNSW_SHARED_INDEX', list: process.env.BENCH_HNSW_SHARED_INDEX })[0]
   : undefined
 const passes = Math.max(1, Number(process.env.BENCH_HNSW_PASSES ?? 1))
 const quietWaitSeconds = Number(process.env.BENCH_HNSW_QUIET_WAIT ?? 0)

@@ -35,6 +35,7 @@ import {
   embeddingIndexName,
   ensureEmbeddingIndex,
   ensureTenantEmbeddingIndex,
+  type HnswBuildParameters,
   hnswBuild,
   type NewChunk,
   replaceDocumentChunks,
@@ -468,6 +469,21 @@ export async function tenantSelect<Result extends object>(
   })) as Result[]
 }
 
+/** "16/128,32/200" (m/ef_construction pairs) from the environment variable `variable` -> build parameters. */
+export function parseHnswBuilds({
+  variable,
+  list,
+}: {
+  variable: string
+  list: string
+}): HnswBuildParameters[] {
+  return list.split(',').map((entry) => {
+    const [m, efConstruction] = entry.trim().split('/').map(Number)
+    if (!m || !efConstruction) throw new Error(`${variable}: expected m/ef_construction, got "${entry}"`)
+    return { m, efConstruction }
+  })
+}
+
 /**
  * Recall@10 against exact search: the share of the exact top 10 (ids) returned; `top1`, how often
  * the exact nearest chunk is among them; `near`, the share of returned chunks at most 1% farther
@@ -550,10 +566,9 @@ async function runRetrievalBench({ database, mode, log }: KnowledgeBenchOptions)
 
   progress('VACUUM (ANALYZE)')
   const analyzeSeconds = await settleKnowledgeTables(database)
-  let started = performance.now()
 
   progress(`building the HNSW index (maintenance_work_mem ${maintenanceWorkMem})`)
-  started = performance.now()
+  let started = performance.now()
   await database.withSystem((system) =>
     ensureEmbeddingIndex(system, { model, dimensions, maintenanceWorkMem }),
   )

@@ -55,7 +55,7 @@ import {
   startScriptedLlmServer,
 } from '../test/support/scripted-llm-server.ts'
 import { settleKnowledgeTables } from './bench-harness.ts'
-import { loadSyntheticChunks } from './knowledge-bench.ts'
+import { loadSyntheticChunks, parseHnswBuilds } from './knowledge-bench.ts'
 import { createRandom, queryFromChunk } from './knowledge-corpus.ts'
 import { type Measurement, summarizeDurations } from './measure.ts'
 
@@ -192,9 +192,9 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
   // As NEREID_HNSW_EF_SEARCH sets it for `serve`; the code's default when unset.
   const efSearch = process.env.BENCH_TURN_EF_SEARCH ? Number(process.env.BENCH_TURN_EF_SEARCH) : undefined
   // The workspace index's build parameters ("m/ef_construction"); the code's `tenantHnswBuild` when unset.
-  const [buildM, buildEfConstruction] = (process.env.BENCH_TURN_HNSW_BUILD ?? '').split('/').map(Number)
-  const build =
-    buildM && buildEfConstruction ? { m: buildM, efConstruction: buildEfConstruction } : tenantHnswBuild
+  const build = process.env.BENCH_TURN_HNSW_BUILD
+    ? parseHnswBuilds({ variable: 'BENCH_TURN_HNSW_BUILD', list: process.env.BENCH_TURN_HNSW_BUILD })[0]!
+    : tenantHnswBuild
   const benchStarted = performance.now()
 
   // The workspace: members of every role and an API key; the turns run as the plain member.
@@ -219,9 +219,8 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
     },
   })
   const analyzeSeconds = await settleKnowledgeTables(database)
-  let started = performance.now()
   // Production builds the workspace's own index when it reaches the threshold (knowledge-service.ts).
-  started = performance.now()
+  const started = performance.now()
   if (chunkCount >= tenantIndexThreshold) {
     progress(`building the workspace's HNSW index (maintenance_work_mem ${maintenanceWorkMem})`)
     await database.withSystem((system) =>
