@@ -8,6 +8,11 @@
  *     workspace of BENCH_TURN_CHUNKS chunks with its own HNSW index, as in production) and then
  *     streams the answer. Timed from sending the request to the first `text-delta` chunk read by
  *     the client.
+ *   - The scripted model server and the HTTP chat client run in a child process
+ *     (bench/turn-bench-clients.ts), as the model provider and the client are other machines in
+ *     production: in one process, the model's parsing of each request and the client's reading of
+ *     the stream ran on the very event loop being measured. The app and the floor's `streamText`
+ *     run in this process.
  *   - Floor: a bare `streamText` on the same model and the same two-step script (a no-op tool of
  *     the same name in the first step), timed to its first text delta.
  *   - Server side (the issue's measure, and the one the target is judged on): from the request
@@ -30,12 +35,14 @@
  *
  * Progress goes to stderr; the tables go to `log`; the result rows are returned.
  */
+import { fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { cpus, loadavg } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { isStepCount, type LanguageModel, streamText, tool, type UIMessageChunk } from 'ai'
+import { isStepCount, type LanguageModel, streamText, tool } from 'ai'
 import { z } from 'zod'
 import { createChatModel } from '../assistant/index.ts'
 import { systemClock } from '../core/index.ts'
@@ -49,15 +56,11 @@ import {
 } from '../db/index.ts'
 import { createLexicalEmbedder } from '../ingest/embedders/lexical-embedder.ts'
 import { createTestServices, createTestWorkspace } from '../test/support/http-fixtures.ts'
-import {
-  type RecordedRequest,
-  type ScriptedResponse,
-  startScriptedLlmServer,
-} from '../test/support/scripted-llm-server.ts'
-import { settleKnowledgeTables } from './bench-harness.ts'
+import { askChild, settleKnowledgeTables } from './bench-harness.ts'
 import { loadSyntheticChunks, parseHnswBuilds } from './knowledge-bench.ts'
 import { createRandom, queryFromChunk } from './knowledge-corpus.ts'
 import { type Measurement, summarizeDurations } from './measure.ts'
+import type { ClientTurnResult } from './turn-bench-clients.ts'
 
 /** Options of {@link runTurnBench}. */
 export interface TurnBenchOptions {
@@ -81,103 +84,17 @@ const progress = (line: string) => process.stderr.write(`[turn-bench] ${line}\n`
 const round3 = (value: number) => Math.round(value * 1000) / 1000
 const ratio = (value: number, floor: number) => Math.round((value / floor) * 100) / 100
 
-/** The answer the scripted model streams after the search (about 25 deltas of 8 characters). */
-const answerText =
-  'According to the handbook [1], renewals are reviewed every quarter by the account owner; ' +
-  'the pricing notes [2] add that discounts above 15% need a second approval. Want the details?'
-
 /** One chat as the client sees it. */
 interface TurnResult {
+  /** When it started (epoch ms, comparable with the model's receive times from the child). */
+  startedAt: number
   /** Time from sending the request (or calling streamText) to the first text delta; undefined if none. */
   firstTokenMs: number | undefined
   /** Time until the stream ended. */
   totalMs: number
   /** Why the turn counts as failed, or undefined. */
   failure: string | undefined
-}
-
-/** Per-turn times (performance.now()) at which the scripted server received each model call. */
-type ModelCallTimes = Map<string, number[]>
-
-const turnKeyPattern = /\[turn ([\w-]+)\]/
-
-/**
- * The scripted model, as a `respond` function so it holds for any number of interleaved turns: a
- * request that ends with a tool result (or offers no `search_knowledge`) gets the streamed answer,
- * any other one a `search_knowledge` call with the next query. Records when each request of a turn
- * (found by the `[turn key]` in its user message) arrived.
- */
-function scriptedModel({ queries, calls }: { queries: string[]; calls: ModelCallTimes }): ScriptedResponse {
-  let next = 0
-  return {
-    respond(request: RecordedRequest) {
-      const receivedAt = performance.now()
-      const body = request.body as {
-        messages?: { role?: string; content?: unknown }[]
-        tools?: { function?: { name?: string } }[]
-      }
-      const messages = body.messages ?? []
-      const user = messages.findLast((message) => message.role === 'user')
-      const key = turnKeyPattern.exec(JSON.stringify(user?.content ?? ''))?.[1]
-      if (key) calls.set(key, [...(calls.get(key) ?? []), receivedAt])
-      const offersSearch = (body.tools ?? []).some((entry) => entry.function?.name === 'search_knowledge')
-      if (!offersSearch || messages.at(-1)?.role === 'tool') return { text: answerText }
-      const query = queries[next++ % queries.length]!
-      return { toolCalls: [{ name: 'search_knowledge', arguments: { query } }] }
-    },
-  }
-}
-
-/** Reads an AI SDK UI message stream (SSE) from `response`, noting the first text delta. */
-async function readTurn({
-  response,
-  started,
-}: {
-  response: Response
-  started: number
-}): Promise<TurnResult & { searched: boolean; conversationId: string | undefined }> {
-  const conversationId = response.headers.get('x-nereid-conversation-id') ?? undefined
-  if (response.status !== 200 || !response.body) {
-    const text = await response.text().catch(() => '')
-    return {
-      firstTokenMs: undefined,
-      totalMs: performance.now() - started,
-      failure: `HTTP ${response.status} ${text.slice(0, 200)}`,
-      searched: false,
-      conversationId,
-    }
-  }
-  let firstTokenMs: number | undefined
-  let finished = false
-  let searched = false
-  let failure: string | undefined
-  let buffer = ''
-  const decoder = new TextDecoder()
-  const handle = (event: string) => {
-    for (const line of event.split('\n')) {
-      if (!line.startsWith('data: ') || line === 'data: [DONE]') continue
-      const chunk = JSON.parse(line.slice(6)) as UIMessageChunk
-      if (chunk.type === 'text-delta' && firstTokenMs === undefined)
-        firstTokenMs = performance.now() - started
-      else if (chunk.type === 'tool-output-available') searched = true
-      else if (chunk.type === 'error') failure ??= `error chunk: ${chunk.errorText}`
-      else if (chunk.type === 'finish') finished = true
-    }
-  }
-  for await (const bytes of response.body) {
-    buffer += decoder.decode(bytes, { stream: true })
-    let end = buffer.indexOf('\n\n')
-    while (end !== -1) {
-      handle(buffer.slice(0, end))
-      buffer = buffer.slice(end + 2)
-      end = buffer.indexOf('\n\n')
-    }
-  }
-  handle(buffer)
-  if (!finished) failure ??= 'no finish chunk'
-  if (firstTokenMs === undefined) failure ??= 'no text'
-  if (!searched) failure ??= 'search_knowledge did not run'
-  return { firstTokenMs, totalMs: performance.now() - started, failure, searched, conversationId }
+  conversationId?: string | undefined
 }
 
 /** Measures the assistant turn; see the file comment. */
@@ -241,13 +158,19 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
   const queries = querySources.map((text, index) => queryFromChunk(random, text, index % 10 >= 7))
   querySources.length = 0
 
-  // The scripted model and the app, as `serve` wires them (the in-process bus, no queue).
-  const calls: ModelCallTimes = new Map()
-  const llm = await startScriptedLlmServer()
-  llm.setDefault(scriptedModel({ queries, calls }))
+  // The scripted model and the chat clients run in a child process (see turn-bench-clients.ts); the
+  // app runs here as `serve` wires it (the in-process bus, no queue).
+  const child = fork(join(import.meta.dirname, 'turn-bench-clients.ts'), {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  await new Promise((resolve) => child.once('message', resolve))
+  const { url: modelUrl } = await askChild<{ url: string }>(child, { command: 'start', queries }, 'start')
+  const modelCallTimes = async (key: string) =>
+    (await askChild<{ times: number[] }>(child, { command: 'calls', key }, 'calls')).times
   const chatModel = createChatModel({
     config: {
-      openai: { apiKey: 'bench', baseUrl: llm.url, chatModel: 'scripted-model', embeddingModel: 'unused' },
+      openai: { apiKey: 'bench', baseUrl: modelUrl, chatModel: 'scripted-model', embeddingModel: 'unused' },
     },
   })!
   const services = createTestServices({
@@ -309,38 +232,30 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
   const question = (key: string) =>
     `What do our documents say about ${queries[questionNumber++ % queries.length]}? [turn ${key}]`
 
-  /** One turn over HTTP in a new conversation; waits until the assistant message is stored. */
-  const httpTurn = async (
-    key: string,
-  ): Promise<TurnResult & { started: number; conversationId?: string | undefined }> => {
-    const started = performance.now()
-    try {
-      const response = await fetch(`${baseUrl}/v1/chat`, {
-        method: 'POST',
-        headers: {
-          Authorization: `Bearer ${workspace.apiKey}`,
-          'X-Nereid-User': member.email,
-          'Content-Type': 'application/json',
-        },
-        body: JSON.stringify({
-          id: `turn-bench-${key}`,
-          messages: [{ id: `message-${key}`, role: 'user', parts: [{ type: 'text', text: question(key) }] }],
-        }),
-        signal: AbortSignal.timeout(180_000),
-      })
-      const result = await readTurn({ response, started })
-      if (result.conversationId && !(await waitStored(result.conversationId, 30_000))) {
-        result.failure ??= 'assistant message not stored'
-      }
-      return { ...result, started }
-    } catch (error) {
-      return {
-        firstTokenMs: undefined,
-        totalMs: performance.now() - started,
-        failure: String(error),
-        started,
-      }
-    }
+  /**
+   * Chats over HTTP, each in a new conversation, all at once, sent and read by the child process;
+   * each waits until its assistant message is stored.
+   */
+  const httpTurns = async (keys: string[]): Promise<TurnResult[]> => {
+    const { results } = await askChild<{ results: ClientTurnResult[] }>(
+      child,
+      {
+        command: 'turns',
+        baseUrl,
+        apiKey: workspace.apiKey,
+        email: member.email,
+        turns: keys.map((key) => ({ key, question: question(key) })),
+      },
+      'turns',
+    )
+    return Promise.all(
+      results.map(async (result) => {
+        if (result.conversationId && !(await waitStored(result.conversationId, 30_000))) {
+          result.failure ??= 'assistant message not stored'
+        }
+        return result
+      }),
+    )
   }
 
   // The floor: the same model and script, no Nereid around it.
@@ -349,7 +264,7 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
     inputSchema: z.object({ query: z.string(), limit: z.number().int().optional() }),
     execute: async () => ({ passages: [], note: 'Nothing in the knowledge base matches this query.' }),
   })
-  const floorTurn = async (key: string, model: LanguageModel): Promise<TurnResult & { started: number }> => {
+  const floorTurn = async (key: string, model: LanguageModel): Promise<TurnResult> => {
     const started = performance.now()
     let firstTokenMs: number | undefined
     let failure: string | undefined
@@ -373,7 +288,8 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
     }
     if (firstTokenMs === undefined) failure ??= 'no text'
     if (!searched) failure ??= 'the no-op tool did not run'
-    return { firstTokenMs, totalMs: performance.now() - started, failure, started }
+    const startedAt = performance.timeOrigin + started
+    return { startedAt, firstTokenMs, totalMs: performance.now() - started, failure }
   }
 
   const loadBefore = loadavg()[0]!
@@ -385,7 +301,7 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
     serverSide: [] as number[],
     failures: [] as string[],
   }
-  /** CPU time of this process per run (client, app, scripted server; embedded: the database too). */
+  /** CPU time of this process per run (the app, or the floor's streamText; embedded: the database too). */
   const cpuPerTurn = { floor: [] as number[], subject: [] as number[] }
   const segments = {
     floor: { before: [] as number[], between: [] as number[], after: [] as number[] },
@@ -396,7 +312,7 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
     for (const kind of ['floor', 'subject'] as const) {
       const key = `${kind}-${index}`
       const cpuBefore = process.cpuUsage()
-      const result = kind === 'floor' ? await floorTurn(key, chatModel.model) : await httpTurn(key)
+      const result = kind === 'floor' ? await floorTurn(key, chatModel.model) : (await httpTurns([key]))[0]!
       // Background work a turn starts after it is stored finishes before the next run (and counts as CPU).
       await sleep(10)
       const cpu = process.cpuUsage(cpuBefore)
@@ -413,17 +329,15 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
         serverSide.delete(conversationId)
       }
       cpuPerTurn[kind].push((cpu.user + cpu.system) / 1000)
-      const [first, second] = calls.get(key) ?? []
+      const [first, second] = await modelCallTimes(key)
       if (first !== undefined && second !== undefined) {
-        segments[kind].before.push(first - result.started)
+        segments[kind].before.push(first - result.startedAt)
         segments[kind].between.push(second - first)
-        segments[kind].after.push(result.started + result.firstTokenMs - second)
+        segments[kind].after.push(result.startedAt + result.firstTokenMs - second)
       }
-      calls.delete(key)
     }
     if (timed && (index + 1 - warmup) % 50 === 0) progress(`  ${index + 1 - warmup} runs`)
   }
-  llm.requests.length = 0
 
   // Retrieval alone, as the tool runs it (query embedding + the hybrid SQL in a tenant transaction).
   const retrievalDurations: number[] = []
@@ -445,15 +359,15 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
   const concurrent = async (kind: 'floor' | 'subject') => {
     progress(`concurrent: ${concurrency} ${kind === 'floor' ? 'bare streamText calls' : 'chats'} at once`)
     const started = performance.now()
-    const results = await Promise.all(
-      Array.from({ length: concurrency }, (_, index) =>
-        kind === 'floor'
-          ? floorTurn(`concurrent-floor-${index}`, chatModel.model)
-          : httpTurn(`concurrent-${index}`),
-      ),
-    )
+    const results =
+      kind === 'floor'
+        ? await Promise.all(
+            Array.from({ length: concurrency }, (_, index) =>
+              floorTurn(`concurrent-floor-${index}`, chatModel.model),
+            ),
+          )
+        : await httpTurns(Array.from({ length: concurrency }, (_, index) => `concurrent-${index}`))
     const wallMs = performance.now() - started
-    llm.requests.length = 0
     const failures = results.flatMap((result) => (result.failure ? [result.failure] : []))
     return {
       wallMs,
@@ -479,7 +393,8 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
   services.stopListening()
   await new Promise((resolve) => server.close(resolve))
   await services.bus.close()
-  await llm.close()
+  child.send({ command: 'close' })
+  await new Promise((resolve) => child.once('exit', resolve))
   const benchSeconds = (performance.now() - benchStarted) / 1000
 
   // Results.
@@ -554,7 +469,7 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
       `   target < ${targets.overheadP50Ms} / < ${targets.overheadP95Ms} ms: ${meets ? 'met' : 'NOT met'}`,
   )
   log(
-    `${`CPU ms per run in this process${mode === 'embedded' ? ' (PGlite included)' : ''}`.padEnd(52)}${cpuSubject.p50Ms.toFixed(2).padStart(9)}${cpuSubject.p95Ms.toFixed(2).padStart(9)}` +
+    `${`CPU ms per run in the server process${mode === 'embedded' ? ' (PGlite included)' : ''}`.padEnd(52)}${cpuSubject.p50Ms.toFixed(2).padStart(9)}${cpuSubject.p95Ms.toFixed(2).padStart(9)}` +
       `   floor ${cpuFloor.p50Ms.toFixed(2)} / ${cpuFloor.p95Ms.toFixed(2)}`,
   )
   log(
