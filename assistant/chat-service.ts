@@ -237,20 +237,15 @@ export function createChatService({
     }))
   }
 
-  /** Rewrites approval requests so they carry the pending action (id and summary), not an SDK id. */
-  function approvalRewriter(pending: Map<string, PendingCall>) {
-    return new TransformStream<UIMessageChunk, UIMessageChunk>({
-      transform(chunk, controller) {
-        if (chunk.type === 'tool-approval-request') {
-          const call = pending.get(chunk.toolCallId)
-          if (call) {
-            controller.enqueue({ ...chunk, approvalId: call.actionId, reason: call.summary })
-            return
-          }
-        }
-        controller.enqueue(chunk)
-      },
-    })
+  /**
+   * An approval request as the client gets it: carrying the pending action (id and summary), not an
+   * SDK id. Applied in the loop that copies the model's chunks (a TransformStream stage here cost
+   * every chunk of every turn another round of stream promises).
+   */
+  function withPendingAction(chunk: UIMessageChunk, pending: Map<string, PendingCall>): UIMessageChunk {
+    if (chunk.type !== 'tool-approval-request') return chunk
+    const call = pending.get(chunk.toolCallId)
+    return call ? { ...chunk, approvalId: call.actionId, reason: call.summary } : chunk
   }
 
   /** Writes one text part to the stream. */
@@ -386,19 +381,17 @@ export function createChatService({
       },
     })
     // Read the model's stream here (rather than merging it) so this step ends when the model does.
-    const modelStream = result
-      .toUIMessageStream({
-        sendStart: false,
-        sendFinish: false,
-        onError: (error) => describeModelError(error),
-      })
-      .pipeThrough(approvalRewriter(assistantTools.pending))
+    const modelStream = result.toUIMessageStream({
+      sendStart: false,
+      sendFinish: false,
+      onError: (error) => describeModelError(error),
+    })
     for await (const chunk of modelStream) {
       // The AI SDK ends a timed-out step as an abort; only the client going away is one here.
       if (chunk.type === 'abort' && !abortSignal?.aborted) {
         throw new DOMException(chunk.reason ?? 'The model step timed out.', 'TimeoutError')
       }
-      writer.write(chunk)
+      writer.write(withPendingAction(chunk, assistantTools.pending))
     }
     for (const [toolCallId, call] of assistantTools.pending) pendingOut.set(toolCallId, call)
   }

@@ -35,6 +35,12 @@ export interface SystemTransaction {
   sequelize: Sequelize
 }
 
+/**
+ * System access without a transaction (`withSystemStatements`): each statement commits on its own.
+ * The same privileges as a {@link SystemTransaction}; `transaction` is undefined.
+ */
+export type SystemStatements = Omit<SystemTransaction, 'transaction'> & { transaction: undefined }
+
 export interface Database {
   mode: 'embedded' | 'postgres'
   /** The URL the pool connects to (embedded: the loopback PGlite server). */
@@ -55,6 +61,12 @@ export interface Database {
    * workspaces and users, migrations, cross-workspace schedulers. Never for request data.
    */
   withSystem<Result>(work: (system: SystemTransaction) => Promise<Result>): Promise<Result>
+  /**
+   * Like `withSystem`, without the transaction: each statement commits on its own. For system work
+   * of one statement on a hot path (resolving the API key of every request), where BEGIN and COMMIT
+   * would be two more round trips and there is nothing to keep atomic.
+   */
+  withSystemStatements<Result>(work: (system: SystemStatements) => Promise<Result>): Promise<Result>
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -143,6 +155,9 @@ export async function openDatabase({
     },
     async withSystem(work) {
       return sequelize.transaction(async (transaction) => work({ transaction, models, sequelize }))
+    },
+    async withSystemStatements(work) {
+      return work({ transaction: undefined, models, sequelize })
     },
     async ping() {
       await sequelize.query('SELECT 1')

@@ -3,6 +3,7 @@ export {
   type Database,
   type OpenDatabaseOptions,
   openDatabase,
+  type SystemStatements,
   type SystemTransaction,
   type TenantContext,
   type TenantTransaction,

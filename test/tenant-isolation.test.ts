@@ -13,6 +13,7 @@ import {
   insertRowQuietly,
   queryRows,
   quoteIdentifier,
+  type SqlExecutor,
   tenantRowFactories,
 } from './support/tenant-fixtures.ts'
 import { createTestDatabase } from './support/test-database.ts'
@@ -690,6 +691,32 @@ describe('withTenant', () => {
       expect(result.seen).toEqual([result.expected])
       expect(result.setting).toBe(result.expected)
     }
+  })
+})
+
+describe('withSystemStatements', () => {
+  it('runs each statement in a transaction of its own, where withSystem runs them in one', async () => {
+    const transactionIds = async (executor: SqlExecutor) => {
+      const ids: string[] = []
+      for (const _ of [1, 2]) {
+        const [row] = await queryRows<{ id: string }>(executor, 'SELECT txid_current()::text AS id')
+        ids.push(row!.id)
+      }
+      return ids
+    }
+    const separate = await database.withSystemStatements(transactionIds)
+    const together = await database.withSystem(transactionIds)
+    expect(separate[0]).not.toBe(separate[1])
+    expect(together[0]).toBe(together[1])
+  })
+
+  it('has the system privileges: it sees every workspace', async () => {
+    const ids = await database.withSystemStatements((system) =>
+      queryRows<{ id: string }>(system, 'SELECT id FROM workspaces WHERE id IN (:ids)', {
+        ids: [workspaceA.id, workspaceB.id],
+      }),
+    )
+    expect(ids.map((row) => row.id).sort()).toEqual([workspaceA.id, workspaceB.id].sort())
   })
 })
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { QueryTypes } from 'sequelize'
 import type { Clock } from '../../core/index.ts'
-import type { SystemTransaction, TenantTransaction } from '../database.ts'
+import type { SystemStatements, SystemTransaction, TenantTransaction } from '../database.ts'
 import type { MemberRole } from '../vocabulary.ts'
 import { recordAudit } from './audit-logs.ts'
 import { looksLikeId, type MemberSummary } from './workspaces.ts'
@@ -136,10 +136,11 @@ interface KeyRow {
  * With `actingUser` (user id or email), the same statement also finds that member, and only in the
  * key's own workspace (why explicit: this read runs as the system user, so row-level security does
  * not apply; `m.workspace_id = k.workspace_id` is the tenant rule here), and only when the presented
- * key's hash matches a live key. One round trip instead of a second transaction per request.
+ * key's hash matches a live key. One round trip instead of a second transaction per request. Needs
+ * no transaction (`withSystemStatements`): one read, then at most one independent single-row write.
  */
 export async function verifyApiKey(
-  { transaction, models, sequelize }: SystemTransaction,
+  { transaction, models, sequelize }: SystemTransaction | SystemStatements,
   { key, clock, actingUser }: { key: string; clock: Clock; actingUser?: string | undefined },
 ): Promise<ApiKeyVerdict> {
   const match = keyPattern.exec(key)

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { QueryTypes } from 'sequelize'
-import type { SystemTransaction } from '../../db/index.ts'
+import type { SystemStatements, SystemTransaction } from '../../db/index.ts'
 
 /**
  * Fixture rows for every tenant table, used by the tenant isolation suite
@@ -10,7 +10,7 @@ import type { SystemTransaction } from '../../db/index.ts'
  */
 
 /** Anything that can run SQL inside a transaction: a tenant or a system transaction. */
-export type SqlExecutor = Pick<SystemTransaction, 'sequelize' | 'transaction'>
+export type SqlExecutor = Pick<SystemTransaction | SystemStatements, 'sequelize' | 'transaction'>
 
 /** A workspace created for tests, with an owner who is a member of this workspace only. */
 export interface FixtureWorkspace {
