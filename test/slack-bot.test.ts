@@ -1,3 +1,4 @@
+import { QueryTypes } from 'sequelize'
 import request from 'supertest'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { markdownToMrkdwn } from '../adapters/slack/index.ts'
@@ -12,6 +13,8 @@ import {
   findSlackInstallation,
   findSlackTeamLink,
   linkSlackTeam,
+  listNotifications,
+  saveSlackUserLink,
 } from '../db/index.ts'
 import { createTestServices, createTestWorkspace, type TestWorkspace } from './support/http-fixtures.ts'
 import { type ScriptedLlmServer, startScriptedLlmServer } from './support/scripted-llm-server.ts'
@@ -1046,6 +1049,153 @@ describe('notifications', () => {
       notification: notification(acme.members.admin.userId),
     })
     expect(slack.calls).toEqual([])
+  })
+})
+
+describe('insight messages', () => {
+  /** Raises an overdue-task insight for `role` and returns its notification (with the insight id). */
+  async function raiseOverdueInsight(role: 'member' | 'member2' | 'owner', title: string) {
+    const { database } = testDatabase
+    const userId =
+      role === 'member2'
+        ? (await api(acme, 'owner').get('/v1/members')).body.data.find(
+            (member: { email: string }) => member.email === 'member2@acme-slack.test',
+          ).userId
+        : acme.members[role].userId
+    // As if the member had already talked to the bot: notifications go to members seen in Slack.
+    await database.withTenant({ workspaceId: acme.id }, (tenant) =>
+      saveSlackUserLink(tenant, {
+        teamId: acmeTeam.id,
+        slackUserId: users[role],
+        userId,
+        email: role === 'member2' ? 'member2@acme-slack.test' : acme.members[role].email,
+        checkedAt: new Date(),
+      }),
+    )
+    await database.withTenant({ workspaceId: acme.id }, (tenant) =>
+      tenant.models.Task.create(
+        {
+          title,
+          status: 'todo',
+          priority: 'medium',
+          dueAt: new Date(Date.now() - 3 * 86_400_000),
+          assigneeId: userId,
+        },
+        { transaction: tenant.transaction },
+      ),
+    )
+    await services.insights.runInsights({ workspaceId: acme.id })
+    const notifications = await database.withTenant({ workspaceId: acme.id, userId }, (tenant) =>
+      listNotifications(tenant, { userId, limit: 50, offset: 0 }),
+    )
+    const notification = notifications.find((row) => row.kind === 'insight' && row.body.includes(title))
+    expect(notification?.insightId).toEqual(expect.any(String))
+    return notification!
+  }
+
+  async function deliver(notification: Awaited<ReturnType<typeof raiseOverdueInsight>>) {
+    slack.reset()
+    await services.slackBot!.notificationSender.send({ workspaceId: acme.id, notification })
+    const posted = await slack.waitForCall('chat.postMessage', (call) =>
+      String(call.args.text).includes(notification.title),
+    )
+    return { channel: String(posted.args.channel), ts: String(posted.response.ts), posted }
+  }
+
+  const buttonsOf = (call: RecordedSlackCall) =>
+    (
+      (call.args.blocks ?? []) as {
+        type: string
+        elements?: { action_id: string; value: string; text: { text: string } }[]
+      }[]
+    )
+      .filter((block) => block.type === 'actions')
+      .flatMap((block) => block.elements ?? [])
+
+  const insightStatus = async (id: string) => {
+    const [row] = await testDatabase.database.withTenant({ workspaceId: acme.id }, (tenant) =>
+      tenant.sequelize.query<{ status: string }>('SELECT status FROM proactive_insights WHERE id = :id', {
+        replacements: { id },
+        transaction: tenant.transaction,
+        type: QueryTypes.SELECT,
+      }),
+    )
+    return row?.status
+  }
+
+  it('offers the suggested action as a button; accepting it makes the change wait for approval, under the message', async () => {
+    const notification = await raiseOverdueInsight('member', 'Renew the Initrode contract')
+    const { channel, ts, posted } = await deliver(notification)
+    const buttons = buttonsOf(posted)
+    expect(buttons.map((button) => button.action_id)).toEqual([
+      'nereid_insight_accept',
+      'nereid_insight_dismiss',
+    ])
+    expect(buttons[0]!.text.text).toBe('Move "Renew the Initrode contract" to tomorrow')
+    expect(buttons[0]!.value).toBe(notification.insightId)
+
+    // Someone else in the workspace (a forwarded message, a forged value) cannot decide it.
+    await requests.buttonClick({
+      teamId: acmeTeam.id,
+      userId: users.member2,
+      channelId: channel,
+      messageTs: ts,
+      actionId: 'nereid_insight_accept',
+      value: notification.insightId!,
+    })
+    const refused = await slack.waitForCall('chat.postMessage', (call) => call.args.thread_ts === ts)
+    expect(refused.args.text).toContain('cannot find this insight')
+    expect(await insightStatus(notification.insightId!)).toBe('open')
+
+    slack.reset()
+    await requests.buttonClick({
+      teamId: acmeTeam.id,
+      userId: users.member,
+      channelId: channel,
+      messageTs: ts,
+      actionId: 'nereid_insight_accept',
+      value: notification.insightId!,
+    })
+    const card = await slack.waitForCall(
+      'chat.postMessage',
+      (call) =>
+        call.args.thread_ts === ts && buttonsOf(call).some((button) => button.action_id === 'nereid_approve'),
+    )
+    expect(String(card.args.text)).toContain('Renew the Initrode contract')
+    const updated = await slack.waitForCall('chat.update', (call) => call.args.ts === ts)
+    expect(JSON.stringify(updated.args.blocks)).toContain('waiting for approval')
+    expect(buttonsOf(updated)).toEqual([])
+    expect(await insightStatus(notification.insightId!)).toBe('accepted')
+
+    // A second click: already decided, said so; nothing runs twice.
+    slack.reset()
+    await requests.buttonClick({
+      teamId: acmeTeam.id,
+      userId: users.member,
+      channelId: channel,
+      messageTs: ts,
+      actionId: 'nereid_insight_accept',
+      value: notification.insightId!,
+    })
+    const again = await slack.waitForCall('chat.postMessage', (call) => call.args.thread_ts === ts)
+    expect(again.args.text).toBe('The insight is accepted; it cannot be accepted.')
+    expect(slack.callsTo('chat.postMessage').filter((call) => buttonsOf(call).length > 0)).toEqual([])
+  })
+
+  it('dismisses an insight from its message', async () => {
+    const notification = await raiseOverdueInsight('owner', 'File the quarterly report')
+    const { channel, ts } = await deliver(notification)
+    await requests.buttonClick({
+      teamId: acmeTeam.id,
+      userId: users.owner,
+      channelId: channel,
+      messageTs: ts,
+      actionId: 'nereid_insight_dismiss',
+      value: notification.insightId!,
+    })
+    const updated = await slack.waitForCall('chat.update', (call) => call.args.ts === ts)
+    expect(JSON.stringify(updated.args.blocks)).toContain('Dismissed')
+    expect(await insightStatus(notification.insightId!)).toBe('dismissed')
   })
 })
 

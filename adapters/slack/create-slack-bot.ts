@@ -11,6 +11,7 @@ import { createAssistantView } from './assistant-view.ts'
 import { createBotCredentials } from './bot-credentials.ts'
 import { mirrorContinuations } from './continuation-mirror.ts'
 import { createDeliveryDedupe } from './delivery-dedupe.ts'
+import { registerInsightActions, type SlackInsightDecisions } from './insight-actions.ts'
 import { createInstallLinkTokens, type InstallLinkTokens } from './install-link-token.ts'
 import { createInstallRoutes } from './install-routes.ts'
 import { createInstallationStore } from './installation-store.ts'
@@ -55,6 +56,8 @@ export interface CreateSlackBotOptions {
   bus: EventBus
   logger: Logger
   clock: Clock
+  /** The insight service: insight messages then offer Accept and Dismiss buttons. */
+  insights?: SlackInsightDecisions | undefined
   /** How often streamed text reaches Slack (tests make it faster). */
   timing?: ReplyTiming
   /** Web API retries (tests make them faster). */
@@ -118,6 +121,7 @@ export function createSlackBot({
   bus,
   logger,
   clock,
+  insights,
   timing = defaultReplyTiming,
   retryConfig,
   ackTimeoutMs = defaultAckTimeoutMs,
@@ -173,6 +177,7 @@ export function createSlackBot({
     directory,
     dedupe,
     cards,
+    insights,
     streaming: { enabled: settings.streaming, unsupportedTeams: new Set() },
     timing,
     logger,
@@ -207,6 +212,7 @@ export function createSlackBot({
   app.assistant(createAssistantView(context))
   registerMessageEvents(app, context)
   registerApprovalActions(app, context)
+  registerInsightActions(app, context)
   registerSlashCommand(app, context)
   registerLifecycleEvents(app, context)
 

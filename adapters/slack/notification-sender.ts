@@ -1,6 +1,7 @@
 import type { NotificationSender } from '../../assistant/index.ts'
 import { AppError } from '../../core/index.ts'
 import { findSlackUserForMember } from '../../db/index.ts'
+import { insightButtonsBlock } from './insight-actions.ts'
 import { escapeText } from './markdown-to-mrkdwn.ts'
 import { classifySlackError } from './slack-api-errors.ts'
 import type { SlackBotContext } from './slack-bot-context.ts'
@@ -42,6 +43,18 @@ export function createSlackNotificationSender(context: SlackBotContext): Notific
               },
             },
             { type: 'context', elements: [{ type: 'mrkdwn', text: 'From Nereid · ask me about it here' }] },
+            // One insight (not a summary of several): its suggested action and Dismiss as buttons.
+            ...(notification.kind === 'insight' && notification.insightId && context.insights
+              ? [
+                  insightButtonsBlock({
+                    insightId: notification.insightId,
+                    actionLabel:
+                      typeof notification.data.actionLabel === 'string'
+                        ? notification.data.actionLabel
+                        : undefined,
+                  }),
+                ]
+              : []),
           ],
         })
       } catch (error) {

@@ -5,6 +5,7 @@ import type { ToolService } from '../../tools/index.ts'
 import type { ApprovalCards } from './approval-cards.ts'
 import type { BotCredentials } from './bot-credentials.ts'
 import type { DeliveryDedupe } from './delivery-dedupe.ts'
+import type { SlackInsightDecisions } from './insight-actions.ts'
 import type { SlackClients } from './slack-clients.ts'
 import type { SlackIdentity } from './slack-identity.ts'
 import type { ReplyTiming, StreamingSupport } from './slack-reply.ts'
@@ -21,6 +22,8 @@ export interface SlackBotContext {
   directory: SlackUserDirectory
   dedupe: DeliveryDedupe
   cards: ApprovalCards
+  /** Accept / Dismiss of insight messages; without it, insight messages have no buttons. */
+  insights: SlackInsightDecisions | undefined
   streaming: StreamingSupport
   timing: ReplyTiming
   logger: Logger

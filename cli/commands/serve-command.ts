@@ -89,6 +89,7 @@ export async function serve(
           chat: services.chat,
           toolService: services.toolService,
           bus: services.bus,
+          insights: services.insights,
           logger,
           clock,
         })

@@ -138,7 +138,16 @@ export function createTestServices({
   const widgetTokens = createWidgetTokens({ secret: Buffer.alloc(32, 7), clock })
   const { limits, ...widgetHttp } = widget
   const slackBot: SlackBot | undefined = slack
-    ? createSlackBot({ ...slack, logger: slack.logger ?? logger, database, chat, toolService, bus, clock })
+    ? createSlackBot({
+        ...slack,
+        logger: slack.logger ?? logger,
+        database,
+        chat,
+        toolService,
+        bus,
+        clock,
+        insights,
+      })
     : undefined
   const app = createHttpApp({
     database,
