@@ -1102,6 +1102,29 @@ describe('insight messages', () => {
     return { channel: String(posted.args.channel), ts: String(posted.response.ts), posted }
   }
 
+  /** `user` clicks the button `actionId` of the insight message `ts`. */
+  const click = ({
+    user,
+    channel,
+    ts,
+    actionId,
+    insightId,
+  }: {
+    user: string
+    channel: string
+    ts: string
+    actionId: string
+    insightId: string
+  }) =>
+    requests.buttonClick({
+      teamId: acmeTeam.id,
+      userId: user,
+      channelId: channel,
+      messageTs: ts,
+      actionId,
+      value: insightId,
+    })
+
   const buttonsOf = (call: RecordedSlackCall) =>
     (
       (call.args.blocks ?? []) as {
@@ -1133,29 +1156,17 @@ describe('insight messages', () => {
     ])
     expect(buttons[0]!.text.text).toBe('Move "Renew the Initrode contract" to tomorrow')
     expect(buttons[0]!.value).toBe(notification.insightId)
+    const acceptAs = (user: string) =>
+      click({ user, channel, ts, actionId: 'nereid_insight_accept', insightId: notification.insightId! })
 
     // Someone else in the workspace (a forwarded message, a forged value) cannot decide it.
-    await requests.buttonClick({
-      teamId: acmeTeam.id,
-      userId: users.member2,
-      channelId: channel,
-      messageTs: ts,
-      actionId: 'nereid_insight_accept',
-      value: notification.insightId!,
-    })
+    await acceptAs(users.member2)
     const refused = await slack.waitForCall('chat.postMessage', (call) => call.args.thread_ts === ts)
     expect(refused.args.text).toContain('cannot find this insight')
     expect(await insightStatus(notification.insightId!)).toBe('open')
 
     slack.reset()
-    await requests.buttonClick({
-      teamId: acmeTeam.id,
-      userId: users.member,
-      channelId: channel,
-      messageTs: ts,
-      actionId: 'nereid_insight_accept',
-      value: notification.insightId!,
-    })
+    await acceptAs(users.member)
     const card = await slack.waitForCall(
       'chat.postMessage',
       (call) =>
@@ -1169,14 +1180,7 @@ describe('insight messages', () => {
 
     // A second click: already decided, said so; nothing runs twice.
     slack.reset()
-    await requests.buttonClick({
-      teamId: acmeTeam.id,
-      userId: users.member,
-      channelId: channel,
-      messageTs: ts,
-      actionId: 'nereid_insight_accept',
-      value: notification.insightId!,
-    })
+    await acceptAs(users.member)
     const again = await slack.waitForCall('chat.postMessage', (call) => call.args.thread_ts === ts)
     expect(again.args.text).toBe('The insight is accepted; it cannot be accepted.')
     expect(slack.callsTo('chat.postMessage').filter((call) => buttonsOf(call).length > 0)).toEqual([])
@@ -1185,13 +1189,12 @@ describe('insight messages', () => {
   it('dismisses an insight from its message', async () => {
     const notification = await raiseOverdueInsight('owner', 'File the quarterly report')
     const { channel, ts } = await deliver(notification)
-    await requests.buttonClick({
-      teamId: acmeTeam.id,
-      userId: users.owner,
-      channelId: channel,
-      messageTs: ts,
+    await click({
+      user: users.owner,
+      channel,
+      ts,
       actionId: 'nereid_insight_dismiss',
-      value: notification.insightId!,
+      insightId: notification.insightId!,
     })
     const updated = await slack.waitForCall('chat.update', (call) => call.args.ts === ts)
     expect(JSON.stringify(updated.args.blocks)).toContain('Dismissed')

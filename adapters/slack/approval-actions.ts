@@ -1,10 +1,9 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt'
+import type { App } from '@slack/bolt'
 import { z } from 'zod'
 import { isAppError } from '../../core/index.ts'
-import { postNotice } from './answer-message.ts'
 import { approveActionId, rejectActionId } from './approval-card.ts'
+import { type ButtonClick, identifyClicker, onButtonClicks } from './button-clicks.ts'
 import type { SlackBotContext } from './slack-bot-context.ts'
-import { describeUnknownSpeaker } from './slack-identity.ts'
 
 /**
  * The Approve and Reject buttons of approval cards. The click is acknowledged first; then the
@@ -20,77 +19,29 @@ import { describeUnknownSpeaker } from './slack-identity.ts'
  * through the chat service's continuation.
  */
 export function registerApprovalActions(app: App, context: SlackBotContext): void {
-  for (const [actionId, decision] of [
-    [approveActionId, 'approve'],
-    [rejectActionId, 'reject'],
-  ] as const) {
-    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, context: boltContext }) => {
-      await ack()
-      await decide(context, {
-        decision,
-        pendingActionId: action.value ?? '',
-        teamId: body.team?.id ?? boltContext.teamId ?? '',
-        slackUserId: body.user.id,
-        channelId: body.channel?.id ?? body.container?.channel_id,
-        threadTs: body.message?.thread_ts ?? body.container?.thread_ts,
-        botToken: boltContext.botToken ?? '',
-      })
-    })
-  }
+  onButtonClicks(
+    app,
+    context,
+    [
+      [approveActionId, 'approve'],
+      [rejectActionId, 'reject'],
+    ] as const,
+    (click) => decide(context, click),
+  )
 }
 
-async function decide(
-  context: SlackBotContext,
-  {
-    decision,
-    pendingActionId,
-    teamId,
-    slackUserId,
-    channelId,
-    threadTs,
-    botToken,
-  }: {
-    decision: 'approve' | 'reject'
-    pendingActionId: string
-    teamId: string
-    slackUserId: string
-    channelId: string | undefined
-    threadTs: string | undefined
-    botToken: string
-  },
-): Promise<void> {
-  const client = context.clients.forToken(botToken)
-  const tell = async (text: string) => {
-    if (!channelId) return
-    await postNotice(context, {
-      client,
-      channelId,
-      threadTs,
-      slackUserId,
-      text,
-      ephemeral: !channelId.startsWith('D'),
-      teamId,
-    })
-  }
-  const speaker = await context.identity.identify({ client, teamId, slackUserId })
-  if (speaker.kind !== 'member') {
-    await tell(describeUnknownSpeaker(speaker))
-    return
-  }
+async function decide(context: SlackBotContext, click: ButtonClick<'approve' | 'reject'>): Promise<void> {
+  const { decision, value: pendingActionId } = click
+  const { actor, tell } = await identifyClicker(context, click, { threadTs: click.threadTs })
+  if (!actor) return
   if (!z.uuid().safeParse(pendingActionId).success) {
     await tell('This button does not name an action I know.')
     return
   }
-  const workspaceId = speaker.actor.workspaceId
+  const workspaceId = actor.workspaceId
   try {
-    if (decision === 'approve')
-      await context.toolService.approve({ actor: speaker.actor, actionId: pendingActionId })
-    else
-      await context.toolService.reject({
-        actor: speaker.actor,
-        actionId: pendingActionId,
-        reason: 'Rejected in Slack.',
-      })
+    if (decision === 'approve') await context.toolService.approve({ actor, actionId: pendingActionId })
+    else await context.toolService.reject({ actor, actionId: pendingActionId, reason: 'Rejected in Slack.' })
   } catch (error) {
     if (!isAppError(error)) throw error
     if (error.code === 'conflict' || error.code === 'expired') {

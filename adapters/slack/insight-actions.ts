@@ -1,13 +1,12 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt'
-import type { KnownBlock, WebClient } from '@slack/web-api'
+import type { App } from '@slack/bolt'
+import type { KnownBlock } from '@slack/web-api'
 import { z } from 'zod'
 import type { InsightService } from '../../assistant/index.ts'
 import { isAppError } from '../../core/index.ts'
-import { postNotice } from './answer-message.ts'
+import { type ButtonClick, identifyClicker, onButtonClicks } from './button-clicks.ts'
 import { escapeText } from './markdown-to-mrkdwn.ts'
 import { classifySlackError } from './slack-api-errors.ts'
 import type { SlackBotContext } from './slack-bot-context.ts'
-import { describeUnknownSpeaker } from './slack-identity.ts'
 
 /** The `action_id`s of an insight message's buttons; the button `value` is the insight's id. */
 export const acceptInsightActionId = 'nereid_insight_accept'
@@ -15,6 +14,26 @@ export const dismissInsightActionId = 'nereid_insight_dismiss'
 
 /** What the buttons need of the insight service. */
 export type SlackInsightDecisions = Pick<InsightService, 'accept' | 'dismiss'>
+
+/** A notification message's text blocks: the title in bold over the body, and a context line under them. */
+export function titledMessageBlocks({
+  title,
+  body,
+  note,
+}: {
+  title: string
+  body: string
+  /** Slack mrkdwn, already escaped. */
+  note: string
+}): KnownBlock[] {
+  return [
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*${escapeText(title)}*\n${escapeText(body)}`.slice(0, 3_000) },
+    },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: note.slice(0, 3_000) }] },
+  ]
+}
 
 /**
  * The buttons under an insight's direct message: its suggested action, labelled as the insight
@@ -66,101 +85,43 @@ export function insightButtonsBlock({
  * is posted under the message, and the decision can also come from any other channel.
  */
 export function registerInsightActions(app: App, context: SlackBotContext): void {
-  for (const [actionId, decision] of [
-    [acceptInsightActionId, 'accept'],
-    [dismissInsightActionId, 'dismiss'],
-  ] as const) {
-    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, context: boltContext }) => {
-      await ack()
-      await decide(context, {
-        decision,
-        insightId: action.value ?? '',
-        teamId: body.team?.id ?? boltContext.teamId ?? '',
-        slackUserId: body.user.id,
-        channelId: body.channel?.id ?? body.container?.channel_id,
-        messageTs: body.message?.ts ?? body.container?.message_ts,
-        botToken: boltContext.botToken ?? '',
-      })
-    })
-  }
+  onButtonClicks(
+    app,
+    context,
+    [
+      [acceptInsightActionId, 'accept'],
+      [dismissInsightActionId, 'dismiss'],
+    ] as const,
+    (click) => decide(context, click),
+  )
 }
 
-async function decide(
-  context: SlackBotContext,
-  {
-    decision,
-    insightId,
-    teamId,
-    slackUserId,
-    channelId,
-    messageTs,
-    botToken,
-  }: {
-    decision: 'accept' | 'dismiss'
-    insightId: string
-    teamId: string
-    slackUserId: string
-    channelId: string | undefined
-    messageTs: string | undefined
-    botToken: string
-  },
-): Promise<void> {
-  const client = context.clients.forToken(botToken)
-  const tell = async (text: string) => {
-    if (!channelId) return
-    await postNotice(context, {
-      client,
-      channelId,
-      threadTs: messageTs,
-      slackUserId,
-      text,
-      ephemeral: !channelId.startsWith('D'),
-      teamId,
-    })
-  }
-  const speaker = await context.identity.identify({ client, teamId, slackUserId })
-  if (speaker.kind !== 'member') {
-    await tell(describeUnknownSpeaker(speaker))
-    return
-  }
+async function decide(context: SlackBotContext, click: ButtonClick<'accept' | 'dismiss'>): Promise<void> {
+  const { decision, value: insightId, client, channelId, messageTs, teamId, slackUserId } = click
+  // Notices go under the insight's message (its own thread).
+  const { actor, tell } = await identifyClicker(context, click, { threadTs: messageTs })
+  if (!actor) return
   if (!context.insights || !z.uuid().safeParse(insightId).success) {
     await tell('This button does not name an insight I know.')
     return
   }
+  const show = (insight: { title: string; body: string }, outcome: string) =>
+    showOutcome(context, { click, insight, outcome })
   try {
     if (decision === 'dismiss') {
-      const insight = await context.insights.dismiss({ actor: speaker.actor, id: insightId })
-      await showOutcome(context, {
-        client,
-        channelId,
-        messageTs,
-        insight,
-        outcome: ':heavy_minus_sign: Dismissed',
-      })
+      await show(await context.insights.dismiss({ actor, id: insightId }), ':heavy_minus_sign: Dismissed')
       return
     }
-    const { insight, action } = await context.insights.accept({ actor: speaker.actor, id: insightId })
+    const { insight, action } = await context.insights.accept({ actor, id: insightId })
     if (action.status === 'executed') {
-      await showOutcome(context, {
-        client,
-        channelId,
-        messageTs,
-        insight,
-        outcome: `:white_check_mark: Done: ${escapeText(action.summary)}`,
-      })
+      await show(insight, `:white_check_mark: Done: ${escapeText(action.summary)}`)
       return
     }
-    await showOutcome(context, {
-      client,
-      channelId,
-      messageTs,
-      insight,
-      outcome: `:raised_hand: Accepted; waiting for approval: ${escapeText(action.summary)}`,
-    })
+    await show(insight, `:raised_hand: Accepted; waiting for approval: ${escapeText(action.summary)}`)
     if (channelId) {
       await context.cards.post({
         client,
-        workspaceId: speaker.actor.workspaceId,
+        workspaceId: actor.workspaceId,
         teamId,
         channelId,
         threadTs: messageTs,
@@ -188,15 +149,11 @@ async function decide(
 async function showOutcome(
   context: SlackBotContext,
   {
-    client,
-    channelId,
-    messageTs,
+    click: { client, channelId, messageTs },
     insight,
     outcome,
   }: {
-    client: WebClient
-    channelId: string | undefined
-    messageTs: string | undefined
+    click: ButtonClick<unknown>
     insight: { title: string; body: string }
     outcome: string
   },
@@ -207,16 +164,7 @@ async function showOutcome(
       channel: channelId,
       ts: messageTs,
       text: `${insight.title}\n${insight.body}`,
-      blocks: [
-        {
-          type: 'section',
-          text: {
-            type: 'mrkdwn',
-            text: `*${escapeText(insight.title)}*\n${escapeText(insight.body)}`.slice(0, 3_000),
-          },
-        },
-        { type: 'context', elements: [{ type: 'mrkdwn', text: outcome.slice(0, 3_000) }] },
-      ],
+      blocks: titledMessageBlocks({ title: insight.title, body: insight.body, note: outcome }),
     })
   } catch (error) {
     // The decision stands; only the message could not be updated.

@@ -1,8 +1,7 @@
 import type { NotificationSender } from '../../assistant/index.ts'
 import { AppError } from '../../core/index.ts'
 import { findSlackUserForMember } from '../../db/index.ts'
-import { insightButtonsBlock } from './insight-actions.ts'
-import { escapeText } from './markdown-to-mrkdwn.ts'
+import { insightButtonsBlock, titledMessageBlocks } from './insight-actions.ts'
 import { classifySlackError } from './slack-api-errors.ts'
 import type { SlackBotContext } from './slack-bot-context.ts'
 
@@ -35,14 +34,11 @@ export function createSlackNotificationSender(context: SlackBotContext): Notific
           channel: String(opened.channel?.id),
           text: `${notification.title}\n${notification.body}`,
           blocks: [
-            {
-              type: 'section',
-              text: {
-                type: 'mrkdwn',
-                text: `*${escapeText(notification.title)}*\n${escapeText(notification.body)}`.slice(0, 3_000),
-              },
-            },
-            { type: 'context', elements: [{ type: 'mrkdwn', text: 'From Nereid · ask me about it here' }] },
+            ...titledMessageBlocks({
+              title: notification.title,
+              body: notification.body,
+              note: 'From Nereid · ask me about it here',
+            }),
             // One insight (not a summary of several): its suggested action and Dismiss as buttons.
             ...(notification.kind === 'insight' && notification.insightId && context.insights
               ? [
