@@ -10,6 +10,7 @@ import {
   addMember,
   appRole,
   createWorkspace,
+  findMember,
   findSlackInstallation,
   findSlackTeamLink,
   linkSlackTeam,
@@ -1058,9 +1059,9 @@ describe('insight messages', () => {
     const { database } = testDatabase
     const userId =
       role === 'member2'
-        ? (await api(acme, 'owner').get('/v1/members')).body.data.find(
-            (member: { email: string }) => member.email === 'member2@acme-slack.test',
-          ).userId
+        ? (await database.withTenant({ workspaceId: acme.id }, (tenant) =>
+            findMember(tenant, { idOrEmail: 'member2@acme-slack.test' }),
+          ))!.userId
         : acme.members[role].userId
     // As if the member had already talked to the bot: notifications go to members seen in Slack.
     await database.withTenant({ workspaceId: acme.id }, (tenant) =>
@@ -1184,6 +1185,25 @@ describe('insight messages', () => {
     const again = await slack.waitForCall('chat.postMessage', (call) => call.args.thread_ts === ts)
     expect(again.args.text).toBe('The insight is accepted; it cannot be accepted.')
     expect(slack.callsTo('chat.postMessage').filter((call) => buttonsOf(call).length > 0)).toEqual([])
+  })
+
+  it('says why when the suggested action cannot run, and leaves the insight open', async () => {
+    const notification = await raiseOverdueInsight('member2', 'Call back Vandelay')
+    const { channel, ts } = await deliver(notification)
+    await testDatabase.database.withTenant({ workspaceId: acme.id }, (tenant) =>
+      tenant.models.Task.destroy({ where: { title: 'Call back Vandelay' }, transaction: tenant.transaction }),
+    )
+    await click({
+      user: users.member2,
+      channel,
+      ts,
+      actionId: 'nereid_insight_accept',
+      insightId: notification.insightId!,
+    })
+    const told = await slack.waitForCall('chat.postMessage', (call) => call.args.thread_ts === ts)
+    expect(told.args.text).toMatch(/^The suggested action could not run: No task /)
+    expect(told.args.text).not.toContain('cannot find this insight')
+    expect(await insightStatus(notification.insightId!)).toBe('open')
   })
 
   it('dismisses an insight from its message', async () => {

@@ -131,17 +131,16 @@ async function decide(context: SlackBotContext, click: ButtonClick<'accept' | 'd
       })
     }
   } catch (error) {
-    if (!isAppError(error)) throw error
-    if (error.code === 'not_found') {
+    if (!isAppError(error) || error.status >= 500) throw error
+    // The insight service names the insight in its own not-found error; any other one came from
+    // the suggested action's tool (e.g. the task is gone), after which the insight is open again.
+    if (error.code === 'not_found' && error.message.includes(insightId)) {
       await tell('I cannot find this insight among yours in this workspace.')
-      return
-    }
-    if (error.status < 500) {
-      // Already decided, or the suggested action was refused (e.g. the task is gone): say why.
+    } else if (error.code === 'conflict') {
       await tell(error.message)
-      return
+    } else {
+      await tell(`The suggested action could not run: ${error.message}`)
     }
-    throw error
   }
 }
 
