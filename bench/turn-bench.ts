@@ -84,18 +84,8 @@ const progress = (line: string) => process.stderr.write(`[turn-bench] ${line}\n`
 const round3 = (value: number) => Math.round(value * 1000) / 1000
 const ratio = (value: number, floor: number) => Math.round((value / floor) * 100) / 100
 
-/** One chat as the client sees it. */
-interface TurnResult {
-  /** When it started (epoch ms, comparable with the model's receive times from the child). */
-  startedAt: number
-  /** Time from sending the request (or calling streamText) to the first text delta; undefined if none. */
-  firstTokenMs: number | undefined
-  /** Time until the stream ended. */
-  totalMs: number
-  /** Why the turn counts as failed, or undefined. */
-  failure: string | undefined
-  conversationId?: string | undefined
-}
+/** One chat as the client sees it: an HTTP turn from the child process, or a floor call here (no conversation). */
+type TurnResult = ClientTurnResult
 
 /** Measures the assistant turn; see the file comment. */
 export async function runTurnBench({ database, mode, log }: TurnBenchOptions): Promise<Row[]> {
@@ -289,7 +279,13 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
     if (firstTokenMs === undefined) failure ??= 'no text'
     if (!searched) failure ??= 'the no-op tool did not run'
     const startedAt = performance.timeOrigin + started
-    return { startedAt, firstTokenMs, totalMs: performance.now() - started, failure }
+    return {
+      startedAt,
+      firstTokenMs,
+      totalMs: performance.now() - started,
+      failure,
+      conversationId: undefined,
+    }
   }
 
   const loadBefore = loadavg()[0]!
@@ -322,7 +318,7 @@ export async function runTurnBench({ database, mode, log }: TurnBenchOptions): P
       }
       if (!timed || result.firstTokenMs === undefined) continue
       sequential[kind].push(result.firstTokenMs)
-      const conversationId = 'conversationId' in result ? String(result.conversationId ?? '') : ''
+      const { conversationId } = result
       if (conversationId) {
         const written = serverSide.get(conversationId)
         if (written !== undefined) sequential.serverSide.push(written)
