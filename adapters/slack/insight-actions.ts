@@ -132,9 +132,9 @@ async function decide(context: SlackBotContext, click: ButtonClick<'accept' | 'd
     }
   } catch (error) {
     if (!isAppError(error) || error.status >= 500) throw error
-    // The insight service names the insight in its own not-found error; any other one came from
+    // The insight service marks its own not-found with the insight's id; any other one came from
     // the suggested action's tool (e.g. the task is gone), after which the insight is open again.
-    if (error.code === 'not_found' && error.message.includes(insightId)) {
+    if (error.code === 'not_found' && error.details?.insightId === insightId) {
       await tell('I cannot find this insight among yours in this workspace.')
     } else if (error.code === 'conflict') {
       await tell(error.message)

@@ -243,6 +243,7 @@ describe('decisions', () => {
     const other = Object.values(testbed.members).find((member) => member.userId !== insight!.userId)!
     await expect(service.dismiss({ actor: actorFor(other.userId), id: insight!.id })).rejects.toMatchObject({
       code: 'not_found',
+      details: { insightId: insight!.id },
     })
     const listed = await service.listInsights({ actor: actorFor(other.userId), limit: 100, offset: 0 })
     expect(listed.some((entry) => entry.id === insight!.id)).toBe(false)

@@ -258,7 +258,9 @@ export function createInsightService({
     // Why: an insight is addressed to one member; others (even in the same workspace) get 404, as
     // for conversations, so ids cannot be probed.
     if (!insight || insight.userId !== actor.userId) {
-      throw new AppError('not_found', { message: `No insight ${id} for you.` })
+      // `details.insightId` tells callers this not-found is the insight's own, not one from the
+      // suggested action's tool (accept runs it); it only echoes the id the caller gave.
+      throw new AppError('not_found', { message: `No insight ${id} for you.`, details: { insightId: id } })
     }
     return insight
   }
