@@ -67,6 +67,7 @@ import {
   tenantIndexDistance,
 } from '../db/index.ts'
 import { createLexicalEmbedder } from '../ingest/embedders/lexical-embedder.ts'
+import { vectorLegSettings } from '../ingest/index.ts'
 import { createTestDatabase } from '../test/support/test-database.ts'
 import { settleKnowledgeTables } from './bench-harness.ts'
 import {
@@ -387,7 +388,7 @@ try {
           k,
           iterativeScan,
           // As searchKnowledge for the lexical embedder.
-          minSimilarity: 0.1,
+          ...vectorLegSettings('lexical'),
           efSearch: options.efSearch,
           vectorStrategy: options.exact ? 'exact' : undefined,
         }),

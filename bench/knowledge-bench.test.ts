@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type Hit, vectorRecallOf } from './knowledge-bench.ts'
+import { type Hit, sourceFoundOf, vectorRecallOf } from './knowledge-bench.ts'
 
 const hits = (entries: [string, number][]): Hit[] => entries.map(([id, distance]) => ({ id, distance }))
 
@@ -44,5 +44,17 @@ describe('vectorRecallOf', () => {
       ]),
     ]
     expect(vectorRecallOf(found, exact)).toMatchObject({ recall: 0.667, top1: 0, tieAware: 0.667, near: 1 })
+  })
+})
+
+describe('sourceFoundOf', () => {
+  it('counts a query whose source chunk was returned, and separately one where it came first', () => {
+    const queries = [{ source: 'alpha' }, { source: 'beta' }, { source: 'gamma' }, { source: 'delta' }]
+    const returned = [['alpha', 'x'], ['x', 'beta'], ['x', 'y'], []]
+    expect(sourceFoundOf(returned, queries)).toEqual({ inTop: 0.5, first: 0.25 })
+  })
+
+  it('treats a query with no recorded results as not found', () => {
+    expect(sourceFoundOf([], [{ source: 'alpha' }])).toEqual({ inTop: 0, first: 0 })
   })
 })

@@ -51,7 +51,7 @@ import {
 import { buildEmbeddingText } from '../ingest/chunk-document.ts'
 import type { Embedder } from '../ingest/embedders/embedder.ts'
 import { createLexicalEmbedder } from '../ingest/embedders/lexical-embedder.ts'
-import { createKnowledgeService } from '../ingest/index.ts'
+import { createKnowledgeService, vectorLegSettings } from '../ingest/index.ts'
 import { parseDocument } from '../ingest/parsers/index.ts'
 import { settleKnowledgeTables } from './bench-harness.ts'
 import { createRandom, createSyntheticCorpus, queryFromChunk, randomInt } from './knowledge-corpus.ts'
@@ -373,6 +373,8 @@ export async function loadSyntheticChunks({
 /** A retrieval bench query: a window of a chunk's text (some paraphrased) and its embedding. */
 export interface BenchQuery {
   text: string
+  /** The text of the chunk the query was taken from: what a member typing it is looking for. */
+  source: string
   paraphrased: boolean
   embedding: number[]
   /** `embedding` as a pgvector literal. */
@@ -443,7 +445,13 @@ export function createBenchQueries({
         const paraphrased = slot % 10 >= 7
         const text = queryFromChunk(queryRandom, source, paraphrased)
         const [embedding] = await embedder.embed([text])
-        queries.push({ text, paraphrased, embedding: embedding!, literal: `[${embedding!.join(',')}]` })
+        queries.push({
+          text,
+          source,
+          paraphrased,
+          embedding: embedding!,
+          literal: `[${embedding!.join(',')}]`,
+        })
       }
       sourceTexts.delete(workspace)
       return queries
@@ -834,12 +842,15 @@ async function measureRetrieval({
         embeddingModel: model,
         k,
         iterativeScan,
-        minSimilarity: 0.1,
+        // As searchKnowledge for the lexical embedder.
+        ...vectorLegSettings('lexical'),
         vectorStrategy,
       }),
     )
   const emptyResults = { hybrid: new Set<number>(), text: new Set<number>() }
   const hybridFound: string[][] = []
+  /** The texts each search returned, best first, to find the query's source chunk among them. */
+  const returnedTexts = { hybrid: [] as string[][], hybridExact: [] as string[][], text: [] as string[][] }
   const hybridSql = await measure({
     name: 'hybrid search SQL alone (searchKnowledgeChunks)',
     runs,
@@ -847,6 +858,7 @@ async function measureRetrieval({
     operation: cycling(async (query, index) => {
       const hits = await searchSql(query, true)
       hybridFound[index] = hits.map((hit) => hit.chunkId)
+      returnedTexts.hybrid[index] = hits.map((hit) => hit.text)
       if (hits.length === 0) emptyResults.hybrid.add(index)
     }),
   })
@@ -858,7 +870,9 @@ async function measureRetrieval({
     runs,
     warmup,
     operation: cycling(async (query, index) => {
-      hybridExactTop[index] = (await searchSql(query, true, 'exact')).map((hit) => hit.chunkId)
+      const hits = await searchSql(query, true, 'exact')
+      hybridExactTop[index] = hits.map((hit) => hit.chunkId)
+      returnedTexts.hybridExact[index] = hits.map((hit) => hit.text)
     }),
   })
   const hybridQuality = hybridRecallOf(hybridFound, hybridExactTop)
@@ -868,9 +882,16 @@ async function measureRetrieval({
     warmup,
     operation: cycling(async (query, index) => {
       const hits = await searchSql(query, false)
+      returnedTexts.text[index] = hits.map((hit) => hit.text)
       if (hits.length === 0) emptyResults.text.add(index)
     }),
   })
+  // After all three searches ran.
+  const sourceFound = {
+    hybrid: sourceFoundOf(returnedTexts.hybrid, queries),
+    hybridExact: sourceFoundOf(returnedTexts.hybridExact, queries),
+    text: sourceFoundOf(returnedTexts.text, queries),
+  }
   // How knowledge_text_search's query runs (as its owner, with the explicit workspace filter).
   const textPlan = await database.withSystem((system) =>
     planScans(
@@ -969,9 +990,19 @@ async function measureRetrieval({
       hybrid_recall_at_10: hybridQuality.recall,
       hybrid_exact_top1_found: hybridQuality.top1,
       hybrid_recall_reference: hybridExact.name,
+      source_in_top_10: sourceFound.hybrid.inTop,
+      source_first: sourceFound.hybrid.first,
     }),
-    pairRow(hybridExact),
-    pairRow(textSql, { queries_without_results: emptyResults.text.size, text_match_plan: textPlan }),
+    pairRow(hybridExact, {
+      source_in_top_10: sourceFound.hybridExact.inTop,
+      source_first: sourceFound.hybridExact.first,
+    }),
+    pairRow(textSql, {
+      queries_without_results: emptyResults.text.size,
+      text_match_plan: textPlan,
+      source_in_top_10: sourceFound.text.inTop,
+      source_first: sourceFound.text.first,
+    }),
     ...sweep.map((entry) =>
       pairRow(entry.measurement, qualityRow(entry.quality, entry.efSearch, entry.plan)),
     ),
@@ -1022,7 +1053,33 @@ async function measureRetrieval({
   log(
     `full-text match plan (inside knowledge_text_search): ${textPlan}; queries without results: hybrid ${emptyResults.hybrid.size}, full-text ${emptyResults.text.size}`,
   )
+  const share = ({ inTop, first }: { inTop: number; first: number }) =>
+    `${inTop.toFixed(3)} / ${first.toFixed(3)}`
+  log(
+    `the chunk each query was taken from, in the top ${k} / first: hybrid ${share(sourceFound.hybrid)}, ` +
+      `hybrid with the exact vector leg ${share(sourceFound.hybridExact)}, full-text leg alone ${share(sourceFound.text)}`,
+  )
   return rows
+}
+
+/**
+ * How often searches found what the member was looking for: the chunk each query was taken from,
+ * among the returned texts (best first) at all (`inTop`) and first (`first`). Recall against exact
+ * search says how faithfully an index reproduces exact ranking; this says whether either finds it.
+ */
+export function sourceFoundOf(
+  returned: string[][],
+  queries: Pick<BenchQuery, 'source'>[],
+): { inTop: number; first: number } {
+  let inTop = 0
+  let first = 0
+  for (const [index, { source }] of queries.entries()) {
+    const texts = returned[index] ?? []
+    if (texts.includes(source)) inTop += 1
+    if (texts[0] === source) first += 1
+  }
+  const count = Math.max(1, queries.length)
+  return { inTop: inTop / count, first: first / count }
 }
 
 /**

@@ -12,3 +12,4 @@ export {
   type ProcessedDocument,
 } from './knowledge-service.ts'
 export type { BlockKind, DocumentParser, ParsedBlock, ParsedDocument, ParseInput } from './parsed-document.ts'
+export { type VectorLegSettings, vectorLegSettings } from './vector-leg-settings.ts'

@@ -32,6 +32,7 @@ import type { Embedder } from './embedders/index.ts'
 import type { ParsedDocument, ParseInput } from './parsed-document.ts'
 import { detectFormat, parseDocument } from './parsers/index.ts'
 import { fetchUrl as defaultFetchUrl, type FetchedUrl, type FetchUrlOptions } from './sources/index.ts'
+import { vectorLegSettings } from './vector-leg-settings.ts'
 
 /** Where a document comes from. */
 export type DocumentSource =
@@ -378,8 +379,7 @@ export function createKnowledgeService({
         collectionIds,
         iterativeScan: iterativeScan!,
         efSearch,
-        // Lexical vectors of unrelated texts sit near 0; semantic models rarely go below 0.2.
-        minSimilarity: embedder.kind === 'lexical' ? 0.1 : 0.2,
+        ...vectorLegSettings(embedder.kind),
       }),
     )
   }

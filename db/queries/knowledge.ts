@@ -555,6 +555,7 @@ export async function searchKnowledgeChunks(
     iterativeScan,
     efSearch = defaultEfSearch,
     minSimilarity = 0,
+    vectorWeight = 1,
     vectorStrategy,
   }: {
     text: string
@@ -568,6 +569,8 @@ export async function searchKnowledgeChunks(
     efSearch?: number | undefined
     /** Vector matches below this cosine similarity are dropped (they are not about the query). */
     minSimilarity?: number
+    /** The vector leg's weight in the fusion, against 1 for the full-text leg. */
+    vectorWeight?: number
     /** Force a strategy (benchmarks); by default the tenant index when it exists, else exact. */
     vectorStrategy?: VectorStrategy | undefined
   },
@@ -616,8 +619,9 @@ export async function searchKnowledgeChunks(
        SELECT id, row_number() OVER (ORDER BY relevance DESC, id) AS rank
          FROM knowledge_text_search(:text, :candidates, CAST(:collectionArray AS uuid[]))),
      fused AS (
-       SELECT id, sum(1.0 / (${rrfK} + rank)) AS score
-         FROM (SELECT id, rank FROM vector_hits UNION ALL SELECT id, rank FROM text_hits) hits
+       SELECT id, sum(weight / (${rrfK} + rank)) AS score
+         FROM (SELECT id, rank, CAST(:vectorWeight AS float8) AS weight FROM vector_hits
+               UNION ALL SELECT id, rank, 1.0 FROM text_hits) hits
         GROUP BY id)
      SELECT c.id AS "chunkId", c.document_id AS "documentId", d.title, c.text, c.page, c.heading_path AS "headingPath",
             f.score::float8 AS score, d.source_url AS "sourceUrl", d.file_name AS "fileName"
@@ -635,6 +639,7 @@ export async function searchKnowledgeChunks(
       k,
       candidates,
       maxDistance: 1 - minSimilarity,
+      vectorWeight,
       collectionIds: collectionIds ?? [],
       collectionArray: `{${(collectionIds ?? []).join(',')}}`,
     },
