@@ -4,6 +4,7 @@ import {
   createChatService,
   createInsightScheduler,
   createInsightService,
+  createModelInsightPhraser,
   type InsightScheduler,
   type InsightService,
   type NotificationSender,
@@ -189,11 +190,12 @@ export async function createServices({
       parse: chooseParser(config.unstructured),
     })
     if (worker) await queue.startWorker(knowledge)
+    const chatModel = createChatModel({ config })
     const chat = createChatService({
       database,
       toolService,
       knowledge,
-      chatModel: createChatModel({ config }),
+      chatModel,
       clock,
       logger,
       bus,
@@ -210,6 +212,8 @@ export async function createServices({
       bus,
       logger,
       senders: notificationSenders,
+      // With a model configured it words new insights' bodies; templates otherwise (and on failure).
+      phraser: chatModel ? createModelInsightPhraser({ model: chatModel.model, logger }) : undefined,
     })
     const stopInsightListener = listen ? insights.listen() : () => {}
     if (worker) {

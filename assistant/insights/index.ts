@@ -5,6 +5,12 @@ export {
 } from './detector.ts'
 export { allDetectors } from './detectors.ts'
 export {
+  acceptablePhrasing,
+  createModelInsightPhraser,
+  type InsightPhraser,
+  type ModelInsightPhraserOptions,
+} from './insight-phraser.ts'
+export {
   createInsightScheduler,
   type InsightScheduler,
   insightDigestQueue,

@@ -36,10 +36,12 @@ import {
   type UpsertedInsight,
   upsertInsights,
   wakeSnoozedInsights,
+  withBody,
 } from '../../db/index.ts'
 import type { Actor, InvokeResult, ToolService } from '../../tools/index.ts'
 import type { DetectorContext, InsightDetector } from './detector.ts'
 import { allDetectors } from './detectors.ts'
+import type { InsightPhraser } from './insight-phraser.ts'
 import { type InsightSettings, insightSettingsSchema, resolveInsightSettings } from './insight-settings.ts'
 import { localDate, pushChannels } from './notification-policy.ts'
 import { findTasksDueToday } from './tasks-due-today.ts'
@@ -64,6 +66,10 @@ export interface InsightServiceOptions {
   ids?: IdGenerator | undefined
   /** A member with more new insights than this in one run gets one summary notification instead. */
   maxSingleNotifications?: number | undefined
+  /** Phrases new and changed insights' bodies (a configured chat model); without one, templates. */
+  phraser?: InsightPhraser | undefined
+  /** At most this many bodies are phrased per run (default 20); the rest keep their templates. */
+  maxPhrasedPerRun?: number | undefined
 }
 
 export interface DetectorOutcome {
@@ -114,6 +120,8 @@ export function createInsightService({
   senders = [],
   ids = randomIds,
   maxSingleNotifications = 3,
+  phraser,
+  maxPhrasedPerRun = 20,
 }: InsightServiceOptions) {
   const available = new Set<NotificationChannel>(['widget', ...senders.map((sender) => sender.channel)])
 
@@ -248,6 +256,39 @@ export function createInsightService({
 
   const actorFor = (actor: Actor) => ({ workspaceId: actor.workspaceId, userId: actor.userId })
 
+  /**
+   * Has the phraser write the bodies of findings that will be written (new, or changed since the
+   * stored fingerprint), before the reconcile transaction: a model call never runs inside one. The
+   * fingerprint stays the template's, so an unchanged finding is not phrased or rewritten again.
+   */
+  async function phraseChanged(
+    workspaceId: string,
+    found: FingerprintedInsight[],
+  ): Promise<FingerprintedInsight[]> {
+    if (!phraser || found.length === 0 || maxPhrasedPerRun <= 0) return found
+    const known = await database.withTenant({ workspaceId }, (tenant) =>
+      listUnresolvedInsights(tenant, { types: [...new Set(found.map(({ insight }) => insight.type))] }),
+    )
+    const toPhrase = found
+      .filter(({ insight, fingerprint }) => known.get(insightKey(insight))?.fingerprint !== fingerprint)
+      .slice(0, maxPhrasedPerRun)
+    const phrased = new Map<FingerprintedInsight, string>()
+    // Two at a time: a background job should not flood the model server.
+    let next = 0
+    const worker = async () => {
+      while (next < toPhrase.length) {
+        const entry = toPhrase[next++]!
+        const body = await phraser.phrase({ insight: entry.insight })
+        if (body) phrased.set(entry, body)
+      }
+    }
+    await Promise.all([worker(), worker()])
+    return found.map((entry) => {
+      const body = phrased.get(entry)
+      return body ? withBody(entry, body) : entry
+    })
+  }
+
   /** The member's own insight; another member's (or another workspace's) is not found. */
   async function requireOwnInsight(
     tenant: TenantTransaction,
@@ -311,7 +352,10 @@ export function createInsightService({
         detectors.map((detector) => runDetector(workspaceId, detector, context)),
       )
       summary.detectors = results.map((result) => result.outcome)
-      const found: FingerprintedInsight[] = results.flatMap((result) => result.found)
+      const found = await phraseChanged(
+        workspaceId,
+        results.flatMap((result) => result.found),
+      )
       const reconcileStarted = performance.now()
       const succeeded = summary.detectors.filter((outcome) => !outcome.error).map((outcome) => outcome.type)
       const notifications = await database.withTenant({ workspaceId }, async (tenant) => {

@@ -109,6 +109,17 @@ export function fingerprintInsight(insight: DetectedInsight): FingerprintedInsig
   return { insight, content, fingerprint: hash('sha1', content, 'base64url') }
 }
 
+/**
+ * The finding with another body (e.g. phrased by a model) written in its place, under the
+ * fingerprint of what the detector found: the next run compares facts, not wording, so it neither
+ * rewrites nor re-phrases an unchanged finding.
+ */
+export function withBody(found: FingerprintedInsight, body: string): FingerprintedInsight {
+  const insight = { ...found.insight, body }
+  const { content } = fingerprintInsight(insight)
+  return { insight, content, fingerprint: found.fingerprint }
+}
+
 /** The key that identifies a finding among the unresolved insights: member and dedupe key. */
 export function insightKey(insight: Pick<DetectedInsight, 'userId' | 'dedupeKey'>): string {
   return `${insight.userId} ${insight.dedupeKey}`
