@@ -46,6 +46,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       databaseUrl: undefined,
       databasePoolMax: 10,
+      databasePoolIdleSeconds: 300,
       dataDir: resolve('.nereid'),
       embeddedPostgresPort: 54329,
       openai: {

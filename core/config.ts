@@ -66,6 +66,7 @@ export const configSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DATABASE_URL: postgresUrl.optional().or(z.literal('').transform(() => undefined)),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    DATABASE_POOL_IDLE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
     NEREID_DATA_DIR: z.string().trim().min(1).default('./.nereid'),
     NEREID_EMBEDDED_PG_PORT: port(54329),
     OPENAI_API_KEY: optionalString,
@@ -138,6 +139,8 @@ export interface Config {
   logLevel: RawConfig['LOG_LEVEL']
   databaseUrl: string | undefined
   databasePoolMax: number
+  /** How long an unused pooled connection stays open (then the pool closes it). */
+  databasePoolIdleSeconds: number
   dataDir: string
   embeddedPostgresPort: number
   openai: {
@@ -234,6 +237,7 @@ export function loadConfig({ environment = process.env, envFile = '.env' }: Load
     logLevel: raw.LOG_LEVEL,
     databaseUrl: raw.DATABASE_URL,
     databasePoolMax: raw.DATABASE_POOL_MAX,
+    databasePoolIdleSeconds: raw.DATABASE_POOL_IDLE_SECONDS,
     dataDir: resolve(raw.NEREID_DATA_DIR),
     embeddedPostgresPort: raw.NEREID_EMBEDDED_PG_PORT,
     openai: {

@@ -73,7 +73,8 @@ export interface Database {
 }
 
 export interface OpenDatabaseOptions {
-  config: Pick<Config, 'databaseUrl' | 'databasePoolMax' | 'dataDir' | 'embeddedPostgresPort'>
+  config: Pick<Config, 'databaseUrl' | 'databasePoolMax' | 'dataDir' | 'embeddedPostgresPort'> &
+    Partial<Pick<Config, 'databasePoolIdleSeconds'>>
   logger: Logger
   /** Embedded mode only: keep the data in memory instead of `dataDir` (tests). */
   inMemory?: boolean
@@ -108,7 +109,15 @@ export async function openDatabase({
     dialect: 'postgres',
     dialectModule: pg,
     logging: (sql) => logger.trace({ sql }, 'sql'),
-    pool: { max: config.databasePoolMax, min: 0, idle: 10_000, acquire: 30_000 },
+    // Why idle connections live for minutes (default 300 s): a new one costs a TCP connect and
+    // authentication (SCRAM, often TLS) on the request that needs it, so a server with a request every
+    // minute or two would pay that on each. min stays 0, so a process with nothing to do holds none.
+    pool: {
+      max: config.databasePoolMax,
+      min: 0,
+      idle: (config.databasePoolIdleSeconds ?? 300) * 1000,
+      acquire: 30_000,
+    },
     define: { underscored: true },
   })
   try {
