@@ -29,7 +29,8 @@ export interface StartEmbeddedPostgresOptions {
  * wire protocol on 127.0.0.1, so the rest of Nereid talks to it exactly as to a real server.
  *
  * PGlite is a single Postgres session: the socket server queues statements from all connections
- * and makes the others wait while one is inside a transaction. Keep transactions short.
+ * and makes the others wait while one is inside a transaction or an extended-protocol exchange
+ * (see `withExclusiveExchanges`). Keep transactions short.
  *
  * A lock file stops a second process from opening the same data directory, which would corrupt it.
  */
@@ -46,7 +47,12 @@ export async function startEmbeddedPostgres({
       ...(dataDir ? { dataDir: join(dataDir, 'pgdata') } : {}),
       extensions: { vector },
     })
-    const server = new PGLiteSocketServer({ db: database, host: '127.0.0.1', port, maxConnections })
+    const server = new PGLiteSocketServer({
+      db: withExclusiveExchanges(database),
+      host: '127.0.0.1',
+      port,
+      maxConnections,
+    })
     try {
       await server.start()
     } catch (error) {
@@ -127,4 +133,47 @@ function isProcessAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
+}
+
+/** Frontend messages of the extended query protocol that open (or continue) an exchange ended by Sync. */
+const extendedProtocolMessages = new Set(['P', 'B', 'D', 'E', 'C', 'H'].map((type) => type.charCodeAt(0)))
+/** Sync ends an exchange; a simple Query is a whole exchange of its own. */
+const exchangeEndingMessages = new Set(['S', 'Q'].map((type) => type.charCodeAt(0)))
+
+/**
+ * PGlite as the socket server should see it. The server queues every protocol message of every
+ * connection and runs them one by one on PGlite's single session, keeping a connection's messages
+ * together only while a transaction is open. An extended-protocol exchange outside a transaction
+ * (Parse, Bind, Describe, Execute, then Sync: what `pg` sends for every query with parameters, as
+ * pg-boss's are) could therefore be interleaved with another connection's: both use the session's
+ * one unnamed statement and portal, so a query could run with the other's parameters or return the
+ * other's rows. Observed: on every first start, pg-boss's lookup of a queue that existed found
+ * nothing ("Queue insights-digest does not exist"). Here an open exchange counts as a transaction
+ * until its Sync (or a simple Query), so the server serves that connection alone until then. When
+ * a connection leaves mid-exchange the server rolls back through `exec`, which ends the exchange.
+ */
+function withExclusiveExchanges(database: PGlite): PGlite {
+  let exchangeOpen = false
+  return new Proxy(database, {
+    get(target, property) {
+      if (property === 'isInTransaction') return () => exchangeOpen || target.isInTransaction()
+      if (property === 'execProtocolRawStream') {
+        return (message: Uint8Array, options: Parameters<PGlite['execProtocolRawStream']>[1]) => {
+          const type = message[0] ?? 0
+          if (extendedProtocolMessages.has(type)) exchangeOpen = true
+          else if (exchangeEndingMessages.has(type)) exchangeOpen = false
+          return target.execProtocolRawStream(message, options)
+        }
+      }
+      if (property === 'exec') {
+        // The server rolls back for a connection that left mid-transaction; its exchange is over too.
+        return (query: string, options?: Parameters<PGlite['exec']>[1]) => {
+          exchangeOpen = false
+          return target.exec(query, options)
+        }
+      }
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
 }
