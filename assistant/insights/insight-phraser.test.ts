@@ -1,7 +1,7 @@
 import { createOpenAI } from '@ai-sdk/openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createLogger } from '../../core/index.ts'
-import { type DetectedInsight, selectRows } from '../../db/index.ts'
+import { type DetectedInsight, type MemberRole, selectRows } from '../../db/index.ts'
 import {
   type RecordedRequest,
   type ScriptedLlmServer,
@@ -128,20 +128,22 @@ describe('insight service with a phraser', () => {
       ),
     )
 
-  it('phrases new insights up to the cap, notifies with the wording, and does not phrase them again', async () => {
+  it('words new insights up to the cap and notifies with the wording; unchanged ones are not worded again, dismissed ones keep templates', async () => {
     // The scripted model rewrites each body it is sent, keeping its figures.
     llm.setDefault({ respond: (request) => ({ text: `Heads-up: ${factsOf(request).body}` }) })
-    const service = createInsightService({
-      database: testDatabase.database,
-      toolService: testbed.service,
-      clock: testbed.clock,
-      bus: testbed.bus,
-      logger,
-      phraser: createModelInsightPhraser({ model: model(), logger }),
-      maxPhrasedPerRun: 5,
-      // One notification per insight, so each carries its own body.
-      maxSingleNotifications: 100,
-    })
+    const serviceWithCap = (maxPhrasedPerRun: number) =>
+      createInsightService({
+        database: testDatabase.database,
+        toolService: testbed.service,
+        clock: testbed.clock,
+        bus: testbed.bus,
+        logger,
+        phraser: createModelInsightPhraser({ model: model(), logger }),
+        maxPhrasedPerRun,
+        // One notification per insight, so each carries its own body.
+        maxSingleNotifications: 100,
+      })
+    const service = serviceWithCap(5)
     const first = await service.runInsights({ workspaceId: testbed.workspaceId })
     expect(first.raised).toBe(18)
     expect(llm.chatRequests()).toHaveLength(5)
@@ -158,5 +160,37 @@ describe('insight service with a phraser', () => {
     expect(second.raised).toBe(0)
     expect(llm.chatRequests()).toHaveLength(5)
     expect((await bodies()).filter((row) => row.body.startsWith('Heads-up: '))).toHaveLength(5)
+
+    // A day later the stale deals' day counts changed. The member dismissed one of them: its new
+    // facts keep the template, while the ones still open are worded again.
+    const staleDeals = () =>
+      testDatabase.database.withTenant({ workspaceId: testbed.workspaceId }, (tenant) =>
+        selectRows<{ id: string; body: string; status: string; userId: string }>(
+          tenant,
+          `SELECT id, body, status, user_id AS "userId" FROM proactive_insights
+            WHERE type = 'stale_deal' ORDER BY id`,
+        ),
+      )
+    const [dismissed, ...open] = await staleDeals()
+    const [memberKey] = Object.entries(testbed.members).find(
+      ([, member]) => member.userId === dismissed!.userId,
+    )!
+    await service.dismiss({ actor: testbed.actor(memberKey as MemberRole | 'member2'), id: dismissed!.id })
+    testbed.clock.advance(24 * 60 * 60 * 1000)
+    const requestsBefore = llm.chatRequests().length
+    // No cap this time, so only the status decides.
+    await serviceWithCap(100).runInsights({ workspaceId: testbed.workspaceId })
+    const phrasedFacts = llm
+      .chatRequests()
+      .slice(requestsBefore)
+      .map((request) => factsOf(request).title)
+    const after = new Map((await staleDeals()).map((row) => [row.id, row]))
+    expect(after.get(dismissed!.id)).toMatchObject({ status: 'dismissed' })
+    expect(after.get(dismissed!.id)!.body.startsWith('Heads-up: ')).toBe(false)
+    expect(after.get(dismissed!.id)!.body).not.toBe(dismissed!.body)
+    const reworded = open.filter((row) => after.get(row.id)!.body.startsWith('Heads-up: '))
+    expect(reworded.length).toBeGreaterThan(0)
+    for (const row of reworded) expect(after.get(row.id)!.body).not.toBe(row.body)
+    expect(phrasedFacts.length).toBeGreaterThan(0)
   })
 })

@@ -269,9 +269,17 @@ export function createInsightService({
     const known = await database.withTenant({ workspaceId }, (tenant) =>
       listUnresolvedInsights(tenant, { types: [...new Set(found.map(({ insight }) => insight.type))] }),
     )
-    const toPhrase = found
-      .filter(({ insight, fingerprint }) => known.get(insightKey(insight))?.fingerprint !== fingerprint)
+    // New findings first (they are notified), then changed ones the member still sees as open or
+    // snoozed; a dismissed or accepted insight's new facts keep the template.
+    const changed = found.flatMap((entry) => {
+      const stored = known.get(insightKey(entry.insight))
+      if (!stored) return [{ entry, isNew: true }]
+      const visible = stored.status === 'open' || stored.status === 'snoozed'
+      return stored.fingerprint !== entry.fingerprint && visible ? [{ entry, isNew: false }] : []
+    })
+    const toPhrase = [...changed.filter(({ isNew }) => isNew), ...changed.filter(({ isNew }) => !isNew)]
       .slice(0, maxPhrasedPerRun)
+      .map(({ entry }) => entry)
     const phrased = new Map<FingerprintedInsight, string>()
     // Two at a time: a background job should not flood the model server.
     let next = 0

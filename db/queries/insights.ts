@@ -129,10 +129,11 @@ export function insightKey(insight: Pick<DetectedInsight, 'userId' | 'dedupeKey'
 export interface UnresolvedInsight {
   id: string
   fingerprint: string
+  status: InsightStatus
 }
 
 /**
- * The unresolved insights of some types (id and fingerprint), keyed by `insightKey`: a run sends
+ * The unresolved insights of some types (id, fingerprint, status), keyed by `insightKey`: a run sends
  * only findings that are new or changed, so an hourly run over an unchanged workspace writes
  * nothing, and it knows which ones vanished without sending every finding back.
  */
@@ -141,13 +142,15 @@ export async function listUnresolvedInsights(
   { types }: { types: readonly string[] },
 ): Promise<Map<string, UnresolvedInsight>> {
   if (types.length === 0) return new Map()
-  const rows = await bindRows<{ key: string; id: string; fingerprint: string | null }>(
+  const rows = await bindRows<{ key: string; id: string; fingerprint: string | null; status: InsightStatus }>(
     tenant,
-    `SELECT user_id::text || ' ' || dedupe_key AS key, id, data ->> 'fingerprint' AS fingerprint
+    `SELECT user_id::text || ' ' || dedupe_key AS key, id, data ->> 'fingerprint' AS fingerprint, status
        FROM proactive_insights WHERE resolved_at IS NULL AND type = ANY($1::text[])`,
     [types],
   )
-  return new Map(rows.map((row) => [row.key, { id: row.id, fingerprint: row.fingerprint ?? '' }]))
+  return new Map(
+    rows.map((row) => [row.key, { id: row.id, fingerprint: row.fingerprint ?? '', status: row.status }]),
+  )
 }
 
 /**
