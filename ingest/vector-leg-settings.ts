@@ -20,8 +20,8 @@ export interface VectorLegSettings {
  *   pushed the passage a query was taken from off first place: measured on the knowledge bench's
  *   corpus (20k chunks, 200 queries), first 69% of the time against 96% for the full-text leg
  *   alone; at 0.5, 90%, and in the top 10 97-99% at any weight, with the same recall against
- *   exact search. At 0.5 any full-text match (they are at most 40, ranked 1-40) outranks a
- *   vector-only match, and the vector leg orders the full-text matches among themselves and
+ *   exact search. At 0.5 any full-text match among the first 60 (the leg returns 40 for k up
+ *   to 10) outranks a vector-only match, and the vector leg orders the full-text matches among themselves and
  *   supplies what full text misses (typos, word forms, a query with no chunk holding all its words).
  */
 export function vectorLegSettings(kind: Embedder['kind']): VectorLegSettings {
