@@ -51,6 +51,17 @@ async function rawConnection(server: EmbeddedPostgres): Promise<RawConnection> {
   return connection
 }
 
+/** A parameterized query as `pg` sends it: Parse, Bind, Describe, Execute, Sync. */
+function wholeExchange(text: string, values: string[]): Buffer[] {
+  return [
+    serialize.parse({ text }),
+    serialize.bind({ values }),
+    serialize.describe({ type: 'P' }),
+    serialize.execute(),
+    serialize.sync(),
+  ]
+}
+
 describe('the embedded server', () => {
   let server: EmbeddedPostgres
 
@@ -75,13 +86,7 @@ describe('the embedded server', () => {
       )
       await first.next('bindComplete')
       // The second sends a whole exchange of its own, with other parameters.
-      second.send(
-        serialize.parse({ text: 'SELECT $1::text AS v' }),
-        serialize.bind({ values: ['second'] }),
-        serialize.describe({ type: 'P' }),
-        serialize.execute(),
-        serialize.sync(),
-      )
+      second.send(...wholeExchange('SELECT $1::text AS v', ['second']))
       // Time enough for the server to run it, if it would run it in the middle of the first.
       await sleep(300)
       first.send(serialize.describe({ type: 'P' }), serialize.execute(), serialize.sync())
@@ -114,13 +119,7 @@ describe('the embedded server', () => {
     try {
       staying.send(serialize.query('SELECT 2 AS v'))
       expect((await staying.next('dataRow', 'error')).fields).toEqual(['2'])
-      other.send(
-        serialize.parse({ text: 'SELECT $1::int + 1 AS v' }),
-        serialize.bind({ values: ['2'] }),
-        serialize.describe({ type: 'P' }),
-        serialize.execute(),
-        serialize.sync(),
-      )
+      other.send(...wholeExchange('SELECT $1::int + 1 AS v', ['2']))
       expect((await other.next('dataRow', 'error')).fields).toEqual(['3'])
     } finally {
       staying.close()
