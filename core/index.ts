@@ -12,3 +12,4 @@ export {
 export { createInProcessEventBus, type EventBus, type EventListener, type NereidEvent } from './event-bus.ts'
 export { type IdGenerator, randomIds } from './ids.ts'
 export { type CreateLoggerOptions, createLogger, type Logger, redactedLogPaths } from './logger.ts'
+export { mapConcurrently } from './map-concurrently.ts'

@@ -4,6 +4,7 @@ import {
   type EventBus,
   type IdGenerator,
   type Logger,
+  mapConcurrently,
   randomIds,
 } from '../../core/index.ts'
 import {
@@ -280,17 +281,13 @@ export function createInsightService({
     const toPhrase = [...changed.filter(({ isNew }) => isNew), ...changed.filter(({ isNew }) => !isNew)]
       .slice(0, maxPhrasedPerRun)
       .map(({ entry }) => entry)
-    const phrased = new Map<FingerprintedInsight, string>()
     // Two at a time: a background job should not flood the model server.
-    let next = 0
-    const worker = async () => {
-      while (next < toPhrase.length) {
-        const entry = toPhrase[next++]!
-        const body = await phraser.phrase({ insight: entry.insight })
-        if (body) phrased.set(entry, body)
-      }
-    }
-    await Promise.all([worker(), worker()])
+    const bodies = await mapConcurrently({
+      items: toPhrase,
+      concurrency: 2,
+      map: (entry) => phraser.phrase({ insight: entry.insight }),
+    })
+    const phrased = new Map(toPhrase.map((entry, index) => [entry, bodies[index]]))
     return found.map((entry) => {
       const body = phrased.get(entry)
       return body ? withBody(entry, body) : entry

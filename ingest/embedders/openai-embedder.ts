@@ -1,6 +1,6 @@
 import { createOpenAI } from '@ai-sdk/openai'
 import { APICallError, embedMany, RetryError } from 'ai'
-import { AppError } from '../../core/index.ts'
+import { AppError, mapConcurrently } from '../../core/index.ts'
 import type { Embedder, EmbedOptions } from './embedder.ts'
 import { countTokens } from './token-count.ts'
 
@@ -134,21 +134,19 @@ export function createOpenAiEmbedder({
       callerSignal?.throwIfAborted()
       if (texts.length === 0) return []
       const batches = planBatches({ texts, maxBatchSize, maxBatchTokens })
-      const results: number[][][] = new Array(batches.length)
 
       // One controller per call: the first failure (or the caller's abort) stops the rest.
       const controller = new AbortController()
       const onCallerAbort = () => controller.abort(callerSignal?.reason)
       callerSignal?.addEventListener('abort', onCallerAbort, { once: true })
-      let next = 0
-      const worker = async (): Promise<void> => {
-        while (next < batches.length && !controller.signal.aborted) {
-          const index = next++
-          results[index] = await embedBatch(batches[index]!, controller.signal)
-        }
-      }
+      let results: number[][][]
       try {
-        await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker))
+        results = await mapConcurrently({
+          items: batches,
+          concurrency,
+          signal: controller.signal,
+          map: (batch) => embedBatch(batch, controller.signal),
+        })
         controller.signal.throwIfAborted()
       } catch (error) {
         controller.abort()
